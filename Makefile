@@ -1,0 +1,43 @@
+# learnkv front door. `make run` and `make test` work on a fresh Debian bookworm machine as root.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test run bench sanitize-test fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	@$(MAKE) --no-print-directory deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+run: build
+	bash scripts/run.sh $(BUILD)
+
+bench: build
+	bash bench/run_all.sh $(BUILD)
+
+# The sanitizer builds of the tests (address+undefined, then thread) in their own build folders.
+sanitize-test: deps
+	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLEARNKV_SANITIZE=address,undefined -DLEARNKV_BUILD_BENCH=OFF -DLEARNKV_BUILD_FUZZ=OFF
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+tsan-test: deps
+	cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLEARNKV_SANITIZE=thread -DLEARNKV_BUILD_BENCH=OFF -DLEARNKV_BUILD_FUZZ=OFF
+	cmake --build $(BUILD)-tsan -j $(JOBS)
+	cd $(BUILD)-tsan && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
