@@ -1,0 +1,112 @@
+// Options for opening a DB, reading and writing. Plain structs: every field has a documented
+// default, grouped by purpose, as in LevelDB's options.h.
+//
+// Thread safety: values; copy freely. The objects they point to (Env, block cache) must be
+// thread-safe and outlive every DB that uses them.
+#ifndef LEARNKV_INCLUDE_OPTIONS_H_
+#define LEARNKV_INCLUDE_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "learnkv/table_options.h"
+
+namespace learnkv {
+
+class Env;
+class Snapshot;
+
+// How recovery treats a damaged write-ahead log.
+enum class WalRecoveryMode {
+  // A torn record at the tail (a crash mid-write) is dropped and noted in the LOG; damage
+  // anywhere else fails Open with Corruption. (Default.)
+  kTolerateCorruptedTailRecords,
+  // Any damage fails Open.
+  kAbsoluteConsistency,
+  // Damaged records are skipped wherever they are; the rest is replayed.
+  kSkipAnyCorruptedRecords,
+};
+
+struct Options {
+  // --- Opening ---
+  // Create the DB if it is missing. Default: false.
+  bool create_if_missing = false;
+  // Fail Open if the DB already exists. Default: false.
+  bool error_if_exists = false;
+  // Check every checksum on every read, and fail Open on any inconsistency. Default: false.
+  bool paranoid_checks = false;
+  // The environment for files and threads. Default: Env::Default().
+  Env* env = nullptr;
+
+  // --- Write path ---
+  // Bytes of memtable before it becomes immutable and is flushed to L0. Default: 64 MiB.
+  size_t write_buffer_size = 64 << 20;
+  // Memtables (mutable + immutable) allowed before writes stall. Default: 2.
+  int max_write_buffer_number = 2;
+  // What recovery does with a damaged WAL. Default: kTolerateCorruptedTailRecords.
+  WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
+
+  // --- Compaction (leveled) ---
+  // Number of L0 files that triggers an L0 -> L1 compaction. Default: 4.
+  int level0_file_num_compaction_trigger = 4;
+  // L0 files at which writes are slowed (1 ms delay per write batch). Default: 20.
+  int level0_slowdown_writes_trigger = 20;
+  // L0 files at which writes stop until compaction catches up. Default: 36.
+  int level0_stop_writes_trigger = 36;
+  // Target size of L1; each deeper level is max_bytes_for_level_multiplier times larger.
+  // Default: 256 MiB.
+  uint64_t max_bytes_for_level_base = 256ull << 20;
+  // Ratio between level size targets. Default: 10.
+  double max_bytes_for_level_multiplier = 10;
+  // Target size of a table file written by compaction. Default: 64 MiB.
+  uint64_t target_file_size_base = 64ull << 20;
+  // Pending compaction bytes at which writes slow down / stop. Defaults: 64 GiB / 256 GiB.
+  uint64_t soft_pending_compaction_bytes_limit = 64ull << 30;
+  uint64_t hard_pending_compaction_bytes_limit = 256ull << 30;
+  // Background threads for flushes and compactions. Default: 2.
+  int max_background_jobs = 2;
+  // Number of levels. Default: 7.
+  int num_levels = 7;
+  // Disable automatic compactions (CompactRange still works). Default: false.
+  bool disable_auto_compactions = false;
+
+  // --- Tables ---
+  // Table format options: block size, compression, index kind (learned/block/auto), model
+  // options, the block cache. See table_options.h.
+  TableOptions table_options;
+  // Table files kept open (a table cache entry holds the file and its decoded model).
+  // Default: 1000.
+  int max_open_files = 1000;
+
+  // --- Logging ---
+  // Write a LOG file in the DB directory with flushes, compactions and recovery notes.
+  // Default: true.
+  bool info_log = true;
+};
+
+struct ReadOptions {
+  // Verify checksums of every block read. Default: true.
+  bool verify_checksums = true;
+  // Put blocks read by this operation in the block cache. Default: true.
+  bool fill_cache = true;
+  // Read as of this snapshot (from DB::GetSnapshot); null reads the latest state.
+  const Snapshot* snapshot = nullptr;
+};
+
+struct WriteOptions {
+  // fsync the WAL before acknowledging the write. With false, a machine crash may lose the
+  // most recent writes, but a process crash (kill -9) loses nothing acknowledged. Default: false.
+  bool sync = false;
+  // Skip the WAL (the write is lost on any crash until flushed). Default: false.
+  bool disable_wal = false;
+};
+
+struct FlushOptions {
+  // Wait for the flush to finish. Default: true.
+  bool wait = true;
+};
+
+}  // namespace learnkv
+
+#endif  // LEARNKV_INCLUDE_OPTIONS_H_
