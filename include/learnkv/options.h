@@ -18,7 +18,7 @@ class Env;
 class Snapshot;
 
 // How recovery treats a damaged write-ahead log.
-enum class WalRecoveryMode {
+enum class WalRecoveryMode : uint8_t {
   // A torn record at the tail (a crash mid-write) is dropped and noted in the LOG; damage
   // anywhere else fails Open with Corruption. (Default.)
   kTolerateCorruptedTailRecords,

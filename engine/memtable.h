@@ -1,0 +1,78 @@
+// MemTable: the in-memory, sorted buffer of recent writes, ordered by internal key (user key
+// ascending, then newest first). Entries are copied into an Arena and indexed by a SkipList;
+// nothing is removed until the whole memtable is dropped after its flush to a table.
+//
+// Thread safety: Add needs external synchronization (one writer at a time, the group-commit
+// leader). Get, NewIterator and the counters may be called concurrently with Add and with
+// each other, without locks. Ref/Unref are atomic; the last Unref deletes the memtable.
+#ifndef LEARNKV_ENGINE_MEMTABLE_H_
+#define LEARNKV_ENGINE_MEMTABLE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/skiplist.h"
+#include "learnkv/iterator.h"
+#include "learnkv/slice.h"
+#include "learnkv/status.h"
+#include "sstable/internal_key.h"
+#include "util/arena.h"
+
+namespace learnkv {
+
+class MemTable {
+ public:
+  // Starts with a reference count of zero; the creator calls Ref().
+  MemTable();
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Deletes the memtable when the last reference goes.
+  void Unref();
+
+  // Bytes of memory the memtable holds; the write path flushes when it passes the
+  // write-buffer size.
+  size_t ApproximateMemoryUsage() const;
+
+  // An iterator over internal keys (key() is an internal key, value() the value; deletions
+  // appear with an empty value). It holds a reference, so it may outlive the caller's.
+  std::unique_ptr<Iterator> NewIterator();
+
+  // Adds user_key at sequence seq: a value (type kTypeValue) or a deletion (kTypeDeletion,
+  // value empty). REQUIRES: external synchronization with other Adds; (user_key, seq) not
+  // added before; user_key shorter than 4 GiB - 8 bytes.
+  void Add(SequenceNumber seq, ValueType type, const Slice& user_key, const Slice& value);
+
+  // Looks up the newest entry for key.user_key() with a sequence number <= the lookup's.
+  // Returns true if the memtable decides the answer: a value (stored in *value, *s OK) or a
+  // deletion (*s NotFound). Returns false, leaving both untouched, if the memtable holds no
+  // entry for the key at that snapshot, so older data must be consulted.
+  bool Get(const LookupKey& key, std::string* value, Status* s) const;
+
+  uint64_t num_entries() const { return num_entries_.load(std::memory_order_relaxed); }
+  uint64_t num_deletions() const { return num_deletions_.load(std::memory_order_relaxed); }
+
+ private:
+  // Orders skiplist keys, each a pointer to an encoded entry (see memtable.cc).
+  struct KeyComparator {
+    int operator()(const char* a, const char* b) const;
+  };
+  using Table = SkipList<const char*, KeyComparator>;
+  class MemTableIterator;
+
+  ~MemTable();  // only Unref deletes
+
+  std::atomic<int> refs_{0};
+  std::atomic<uint64_t> num_entries_{0};
+  std::atomic<uint64_t> num_deletions_{0};
+  Arena arena_;
+  Table table_;
+};
+
+}  // namespace learnkv
+
+#endif  // LEARNKV_ENGINE_MEMTABLE_H_
