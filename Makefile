@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run bench sanitize-test fuzz clean
+.PHONY: all deps configure build test run bench sanitize-test tsan-test fuzz clean
 
 all: build
 
@@ -38,6 +38,10 @@ tsan-test: deps
 	cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLEARNKV_SANITIZE=thread -DLEARNKV_BUILD_BENCH=OFF -DLEARNKV_BUILD_FUZZ=OFF
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# A short run of every libFuzzer target (15 s each); longer runs: fuzz/README.md.
+fuzz: build
+	cd $(BUILD) && ctest -L fuzz --output-on-failure
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
