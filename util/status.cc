@@ -3,6 +3,8 @@
 namespace learnkv {
 
 Status::Status(Code code, const Slice& msg, const Slice& msg2) : code_(code) {
+  // A bare NotFound is the common answer of a lookup miss: keep it free of allocations.
+  if (msg.empty() && msg2.empty()) return;
   std::string m = msg.ToString();
   if (!msg2.empty()) {
     m.append(": ");

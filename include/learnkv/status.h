@@ -82,7 +82,7 @@ class Status {
   Status(Code code, const Slice& msg, const Slice& msg2);
 
   Code code_ = Code::kOk;
-  std::unique_ptr<std::string> msg_;  // null when ok()
+  std::unique_ptr<std::string> msg_;  // null when ok() or without a message
 };
 
 }  // namespace learnkv
