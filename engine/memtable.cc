@@ -131,15 +131,15 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& user_key, co
   if (type == kTypeDeletion) num_deletions_.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {
-  const SeekTarget target(key.internal_key());
+bool MemTable::Get(const Slice& lookup_internal_key, std::string* value, Status* s) const {
+  const SeekTarget target(lookup_internal_key);
   Table::Iterator iter(&table_);
   iter.Seek(target.data());
   if (!iter.Valid()) return false;
   // The first entry at or after the lookup key is the newest visible version of the user
   // key, if the user key matches at all.
   const Slice found = GetLengthPrefixed(iter.key());
-  if (ExtractUserKey(found) != key.user_key()) return false;
+  if (ExtractUserKey(found) != ExtractUserKey(lookup_internal_key)) return false;
   const uint8_t type = static_cast<uint8_t>(DecodeFixed64(found.end() - kInternalKeyTrailerSize));
   switch (type) {
     case kTypeValue: {

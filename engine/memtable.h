@@ -51,7 +51,12 @@ class MemTable {
   // Returns true if the memtable decides the answer: a value (stored in *value, *s OK) or a
   // deletion (*s NotFound). Returns false, leaving both untouched, if the memtable holds no
   // entry for the key at that snapshot, so older data must be consulted.
-  bool Get(const LookupKey& key, std::string* value, Status* s) const;
+  bool Get(const LookupKey& key, std::string* value, Status* s) const {
+    return Get(key.internal_key(), value, s);
+  }
+  // The same for a lookup key already encoded as an internal key (user key, seq,
+  // kValueTypeForSeek), which the DB's read path keeps on the stack.
+  bool Get(const Slice& lookup_internal_key, std::string* value, Status* s) const;
 
   uint64_t num_entries() const { return num_entries_.load(std::memory_order_relaxed); }
   uint64_t num_deletions() const { return num_deletions_.load(std::memory_order_relaxed); }

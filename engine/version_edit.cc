@@ -10,6 +10,9 @@
 //             | kNewFile        varint32(level) varint64(number) varint64(size)
 //                               lp(smallest) lp(largest) file_field* varint32(kFileFieldEnd)
 //   file_field := varint32(tag) lp(payload)
+//   (file fields: seqno range, entries, index; and the build statistics, tagged
+//   kFileBuild | kFileFieldSafeToIgnore: varint64 leaves, varint64 build micros,
+//   varint64 training micros, lp(fallback reason))
 //
 // (lp = varint32 length + bytes.) The end marker makes every truncation detectable, even one
 // that falls between fields. File fields carry their own length so that later versions can
@@ -48,6 +51,8 @@ enum FileFieldTag : uint32_t {
   kFileEntries = 2,     // varint64 entries, varint64 deletions
   kFileIndex = 3,       // byte kind, varint64 bytes, varint64 max error, fixed64 mean error
   kFileFieldSafeToIgnore = 0x40,
+  // Statistics only: a reader that does not know them loses nothing it needs.
+  kFileBuild = 4 | kFileFieldSafeToIgnore,
 };
 
 void PutDouble(std::string* dst, double v) {
@@ -107,6 +112,16 @@ bool DecodeFileField(uint32_t tag, Slice payload, FileMetaData* f) {
         return false;
       }
       break;
+    case kFileBuild: {
+      Slice reason;
+      if (!GetVarint64(&payload, &f->model_leaves) || !GetVarint64(&payload, &f->build_micros) ||
+          !GetVarint64(&payload, &f->training_micros) ||
+          !GetLengthPrefixedSlice(&payload, &reason)) {
+        return false;
+      }
+      f->fallback_reason = reason.ToString();
+      break;
+    }
     default:
       return (tag & kFileFieldSafeToIgnore) != 0;
   }
@@ -207,6 +222,13 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutVarint64(&payload, f.model_max_error);
     PutDouble(&payload, f.model_mean_error);
     PutFileField(dst, kFileIndex, payload);
+
+    payload.clear();
+    PutVarint64(&payload, f.model_leaves);
+    PutVarint64(&payload, f.build_micros);
+    PutVarint64(&payload, f.training_micros);
+    PutLengthPrefixedSlice(&payload, f.fallback_reason);
+    PutFileField(dst, kFileBuild, payload);
 
     PutVarint32(dst, kFileFieldEnd);
   }

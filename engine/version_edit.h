@@ -42,6 +42,14 @@ struct FileMetaData {
   uint64_t index_bytes = 0;
   uint64_t model_max_error = 0;
   double model_mean_error = 0;
+
+  // How the table was built, for the learnkv.sstables property and the LOG: leaves of the
+  // model (0 without one), why the classic index was chosen (empty when learned), and the
+  // time the builder and the model training took.
+  uint64_t model_leaves = 0;
+  std::string fallback_reason;
+  uint64_t build_micros = 0;
+  uint64_t training_micros = 0;
 };
 
 class VersionEdit {

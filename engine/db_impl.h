@@ -1,0 +1,201 @@
+// DBImpl: learnkv's LSM engine behind the DB interface.
+//
+// Writes queue up in a writer queue; the writer at the front (the leader) appends its own and
+// its followers' batches to the WAL as one record (group commit), syncs at most once, inserts
+// them into the memtable and acknowledges them. A full memtable becomes immutable and a
+// background job flushes it to a level-0 table; leveled compactions, picked by score, run on
+// the same pool of background threads (flushes first). Writers slow down and then stop while
+// level 0, pending compaction work or the immutable memtables pile up.
+//
+// Reads take no DB mutex: the current memtables and Version are published together as a
+// refcounted SuperVersion, which a read copies under a tiny lock of its own and then searches
+// lock-free.
+//
+// Source files: db_impl.cc (reads, snapshots, properties, Close), db_impl_write.cc (the write
+// path), db_impl_compaction.cc (background work), db_impl_open.cc (Open, recovery, DestroyDB).
+//
+// Thread safety: every public method is thread-safe. Members are guarded by mutex_ unless
+// noted; see each.
+#ifndef LEARNKV_ENGINE_DB_IMPL_H_
+#define LEARNKV_ENGINE_DB_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/compaction.h"
+#include "engine/db_stats.h"
+#include "engine/info_log.h"
+#include "engine/log_writer.h"
+#include "engine/memtable.h"
+#include "engine/table_cache.h"
+#include "engine/version_set.h"
+#include "learnkv/db.h"
+#include "util/mutexlock.h"
+
+namespace learnkv {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, const std::string& dbname);
+  ~DBImpl() override;
+
+  // DB
+  Status Put(const WriteOptions& options, const Slice& key, const Slice& value) override;
+  Status Delete(const WriteOptions& options, const Slice& key) override;
+  Status Write(const WriteOptions& options, WriteBatch* updates) override;
+  Status Get(const ReadOptions& options, const Slice& key, std::string* value) override;
+  void MultiGet(const ReadOptions& options, const std::vector<Slice>& keys,
+                std::vector<std::string>* values, std::vector<Status>* statuses) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Flush(const FlushOptions& options) override;
+  Status CompactRange(const Slice* begin, const Slice* end) override;
+  Status WaitForCompaction() override;
+  bool GetProperty(const Slice& property, std::string* value) override;
+  void GetApproximateSizes(const Range* ranges, int n, uint64_t* sizes) override;
+  Status Close() override;
+
+  // Test hooks.
+  // Compacts the files of `level` overlapping [begin, end] into level + 1 and waits.
+  Status TEST_CompactRange(int level, const Slice* begin, const Slice* end);
+  // The background error, if any.
+  Status TEST_BackgroundError();
+  int TEST_NumImmutableMemTables();
+
+ private:
+  friend class DB;
+
+  // A writer waiting in the queue (db_impl_write.cc).
+  struct Writer;
+  // What a read needs, published as one refcounted unit: the mutable memtable, the immutable
+  // ones (newest first) and the current Version. Holding it keeps all of them alive.
+  struct SuperVersion {
+    SuperVersion(MemTable* mem, std::vector<MemTable*> imm, std::shared_ptr<Version> current);
+    ~SuperVersion();
+    SuperVersion(const SuperVersion&) = delete;
+    SuperVersion& operator=(const SuperVersion&) = delete;
+    MemTable* const mem;
+    const std::vector<MemTable*> imm;
+    const std::shared_ptr<Version> current;
+  };
+  // An immutable memtable waiting for its flush, and the WAL that holds its writes.
+  struct ImmMemTable {
+    MemTable* mem;
+    uint64_t log_number;
+  };
+  // A CompactRange round for one level, owned by the waiting caller; a background thread
+  // runs it when no other compaction is running, and advances `begin` after each part.
+  struct ManualCompaction {
+    int level = 0;
+    bool done = false;
+    bool in_progress = false;
+    Status status;
+    bool has_begin = false, has_end = false;  // false: unbounded
+    std::string begin, end;                   // internal keys
+  };
+  class SnapshotImpl;
+
+  // ---- db_impl_open.cc
+  Status OpenImpl();
+  Status NewDB();
+  // Replays the WAL files not yet in tables; flushes what they held to level 0 (edit).
+  Status RecoverLogFiles(VersionEdit* edit) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status RecoverLogFile(uint64_t number, VersionEdit* edit, MemTable** mem,
+                        SequenceNumber* max_sequence) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status CheckTablesExist() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // ---- db_impl_write.cc
+  // force_flush (updates == nullptr): switch to a new memtable if the current one has data.
+  Status WriteImpl(const WriteOptions& options, WriteBatch* updates, bool force_flush);
+  WriteBatch* BuildBatchGroup(Writer** last_writer) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Waits for room in the memtable (slowing down and stopping as configured) and switches
+  // to a new memtable when the current one is full (or force).
+  Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status SwitchMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The first background error sticks: writes fail with it from then on.
+  void RecordBackgroundError(const Status& s) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // ---- db_impl_compaction.cc
+  void StartBackgroundThreads() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void BackgroundThreadMain();
+  // The work one background thread should do next; false if none.
+  bool RunOneBackgroundJob() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool NeedsCompaction() const EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void FlushOldestMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Writes mem to a new level-0 table and adds it to *edit (nothing for an empty memtable).
+  // The table number stays in pending_outputs_ until the caller erases it.
+  Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, FileMetaData* meta)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status RunCompaction(Compaction* c) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status DoCompactionWork(Compaction* c, std::vector<FileMetaData>* outputs)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::unique_ptr<Iterator> MakeCompactionInput(Compaction* c);
+  void DeleteObsoleteFiles() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status RunManualCompaction(int level, const Slice* begin, const Slice* end);
+
+  // ---- db_impl.cc
+  // Publishes the current memtables and Version to readers.
+  void InstallSuperVersion() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::shared_ptr<const SuperVersion> GetSuperVersion() const;
+  SequenceNumber SmallestSnapshot() const EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status CheckOpen() const;
+
+  // Constant after construction.
+  Env* const env_;
+  const Options options_;  // sanitized
+  const std::string dbname_;
+  std::unique_ptr<InfoLog> info_log_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<FileLock> db_lock_;
+
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> closed_{false};
+
+  mutable Mutex mutex_;
+  CondVar bg_work_cv_;                    // background threads wait here for work
+  CondVar bg_cv_;                         // signalled whenever background work finishes a job
+  std::unique_ptr<VersionSet> versions_;  // its state is guarded by mutex_
+
+  MemTable* mem_ GUARDED_BY(mutex_) = nullptr;
+  std::deque<ImmMemTable> imm_ GUARDED_BY(mutex_);  // oldest first
+  uint64_t mem_switches_ GUARDED_BY(mutex_) = 0;    // memtables made immutable
+  uint64_t mems_flushed_ GUARDED_BY(mutex_) = 0;    // of which flushed
+  bool flush_running_ GUARDED_BY(mutex_) = false;
+  // !imm_.empty(), readable without the mutex (a compaction polls it to flush in between).
+  std::atomic<bool> has_imm_{false};
+
+  // The WAL. Changed only by the write leader, under mutex_; the leader uses them unlocked.
+  std::unique_ptr<WritableFile> logfile_;
+  std::unique_ptr<log::Writer> log_;
+  uint64_t logfile_number_ GUARDED_BY(mutex_) = 0;
+
+  std::deque<Writer*> writers_ GUARDED_BY(mutex_);
+  WriteBatch group_batch_ GUARDED_BY(mutex_);  // the leader's merged group
+
+  std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mutex_);
+
+  std::vector<std::thread> bg_threads_;  // started in Open, joined in Close
+  std::vector<const Compaction*> running_compactions_ GUARDED_BY(mutex_);
+  ManualCompaction* manual_compaction_ GUARDED_BY(mutex_) = nullptr;
+  // Table numbers being written: not yet in any Version, not to be deleted.
+  std::set<uint64_t> pending_outputs_ GUARDED_BY(mutex_);
+  Status bg_error_ GUARDED_BY(mutex_);
+  DBStats stats_ GUARDED_BY(mutex_);
+
+  mutable Mutex sv_mutex_;  // guards only the pointer below; held for a copy
+  std::shared_ptr<const SuperVersion> super_version_ GUARDED_BY(sv_mutex_);
+};
+
+// Options with out-of-range values clamped, the Env and block cache filled in.
+Options SanitizeOptions(const Options& options);
+
+}  // namespace learnkv
+
+#endif  // LEARNKV_ENGINE_DB_IMPL_H_

@@ -1,0 +1,250 @@
+// The write path: writer queue with group commit, WAL append and sync, memtable insert,
+// memtable switching and write stalls (backpressure).
+
+#include <cinttypes>
+
+#include "engine/db_impl.h"
+#include "engine/filename.h"
+#include "engine/write_batch_internal.h"
+
+namespace learnkv {
+
+struct DBImpl::Writer {
+  explicit Writer(Mutex* mu) : cv(mu) {}
+  WriteBatch* batch = nullptr;  // null: a flush request
+  bool sync = false;
+  bool disable_wal = false;
+  bool done = false;
+  Status status;
+  CondVar cv;
+};
+
+Status DBImpl::Put(const WriteOptions& options, const Slice& key, const Slice& value) {
+  WriteBatch batch;
+  Status s = batch.Put(key, value);
+  if (!s.ok()) return s;
+  return Write(options, &batch);
+}
+
+Status DBImpl::Delete(const WriteOptions& options, const Slice& key) {
+  WriteBatch batch;
+  Status s = batch.Delete(key);
+  if (!s.ok()) return s;
+  return Write(options, &batch);
+}
+
+Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
+  if (updates == nullptr) return Status::InvalidArgument("Write", "null batch");
+  return WriteImpl(options, updates, /*force_flush=*/false);
+}
+
+Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* updates, bool force_flush) {
+  Status status = CheckOpen();
+  if (!status.ok()) return status;
+  Writer w(&mutex_);
+  w.batch = updates;
+  w.sync = options.sync;
+  w.disable_wal = options.disable_wal;
+
+  MutexLock l(&mutex_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.Wait();
+  if (w.done) return w.status;  // a leader wrote our batch
+
+  // We lead. MakeRoomForWrite may wait (releasing the mutex); we stay at the front meanwhile,
+  // so no other writer touches the WAL or the memtable.
+  status = MakeRoomForWrite(force_flush);
+  Writer* last_writer = &w;
+  if (status.ok() && updates != nullptr) {
+    WriteBatch* group = BuildBatchGroup(&last_writer);
+    SequenceNumber last_sequence = versions_->LastSequence();
+    WriteBatchInternal::SetSequence(group, last_sequence + 1);
+    last_sequence += WriteBatchInternal::Count(*group);
+    MemTable* const mem = mem_;
+    bool wal_failed = false;
+    {
+      // Followers wait behind us and readers do not need the mutex: release it for the I/O.
+      mutex_.Unlock();
+      if (!w.disable_wal) {
+        status = log_->AddRecord(WriteBatchInternal::Contents(*group));
+        if (status.ok() && w.sync) status = logfile_->Sync();
+        wal_failed = !status.ok();
+      }
+      if (status.ok()) status = WriteBatchInternal::InsertInto(*group, mem);
+      mutex_.Lock();
+    }
+    if (wal_failed) {
+      // The WAL's tail is now unknown: nothing more may be acknowledged until a reopen.
+      RecordBackgroundError(status);
+    }
+    if (group == &group_batch_) group_batch_.Clear();
+    if (status.ok()) versions_->SetLastSequence(last_sequence);
+  }
+
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != &w) {
+      ready->status = status;
+      ready->done = true;
+      ready->cv.Signal();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) {
+    writers_.front()->cv.Signal();
+  } else if (shutting_down_.load(std::memory_order_relaxed)) {
+    bg_cv_.SignalAll();  // Close waits for the queue to drain
+  }
+  return status;
+}
+
+WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
+  mutex_.AssertHeld();
+  Writer* first = writers_.front();
+  WriteBatch* result = first->batch;
+  size_t size = WriteBatchInternal::ByteSize(*first->batch);
+  // Bound the group so that a small write is not delayed behind a huge one.
+  size_t max_size = 1 << 20;
+  if (size <= (128 << 10)) max_size = size + (128 << 10);
+
+  *last_writer = first;
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* w = *it;
+    // A sync write may not ride with a leader that will not sync; a logged write not with an
+    // unlogged leader; flush requests end the group.
+    if (w->batch == nullptr || (w->sync && !first->sync) || w->disable_wal != first->disable_wal) {
+      break;
+    }
+    size += WriteBatchInternal::ByteSize(*w->batch);
+    if (size > max_size) break;
+    if (result == first->batch) {
+      // Copy into our own batch rather than change the caller's.
+      result = &group_batch_;
+      result->Clear();
+      result->Append(*first->batch);
+    }
+    result->Append(*w->batch);
+    *last_writer = w;
+  }
+  return result;
+}
+
+Status DBImpl::MakeRoomForWrite(bool force) {
+  mutex_.AssertHeld();
+  bool allow_delay = !force;
+  bool stop_logged = false;  // one LOG line per stalled write, not per wake-up
+  const bool auto_compact = !options_.disable_auto_compactions;
+  while (true) {
+    if (!bg_error_.ok()) return bg_error_;
+    if (shutting_down_.load(std::memory_order_acquire)) {
+      return Status::Aborted("DB is closing");
+    }
+    const std::shared_ptr<Version> v = versions_->current();
+    const int l0_files = v->NumFiles(0);
+    const uint64_t pending = v->EstimatedPendingCompactionBytes();
+    if (auto_compact && (l0_files >= options_.level0_stop_writes_trigger ||
+                         pending >= options_.hard_pending_compaction_bytes_limit)) {
+      // Stop: compactions are too far behind. Background work signals bg_cv_ after each job.
+      if (!stop_logged) {
+        info_log_->Log("Stopping writes: %d level-0 files, %" PRIu64 " pending compaction bytes",
+                       l0_files, pending);
+        ++stats_.stops;
+        stop_logged = true;
+      }
+      const uint64_t start = env_->NowMicros();
+      bg_cv_.Wait();
+      stats_.stop_micros += env_->NowMicros() - start;
+    } else if (allow_delay && auto_compact &&
+               (l0_files >= options_.level0_slowdown_writes_trigger ||
+                pending >= options_.soft_pending_compaction_bytes_limit)) {
+      // Slow down: give compactions some of the writers' time, once per write, rather than
+      // stopping a writer for seconds later.
+      ++stats_.slowdown_writes;
+      mutex_.Unlock();
+      env_->SleepForMicroseconds(1000);
+      allow_delay = false;
+      mutex_.Lock();
+    } else if (!force && mem_->ApproximateMemoryUsage() <= options_.write_buffer_size) {
+      return Status::OK();
+    } else if (force && mem_->num_entries() == 0) {
+      return Status::OK();  // nothing to flush
+    } else if (static_cast<int>(imm_.size()) >= options_.max_write_buffer_number - 1) {
+      // Every memtable is full and waiting for a flush.
+      if (!stop_logged) {
+        info_log_->Log("Stopping writes: %zu immutable memtables wait for their flush",
+                       imm_.size());
+        ++stats_.stops;
+        stop_logged = true;
+      }
+      const uint64_t start = env_->NowMicros();
+      bg_cv_.Wait();
+      stats_.stop_micros += env_->NowMicros() - start;
+    } else {
+      Status s = SwitchMemTable();
+      if (!s.ok()) return s;
+      force = false;
+    }
+  }
+}
+
+Status DBImpl::SwitchMemTable() {
+  mutex_.AssertHeld();
+  const uint64_t new_log_number = versions_->NewFileNumber();
+  const std::string fname = WalFileName(dbname_, new_log_number);
+  std::unique_ptr<WritableFile> file;
+  Status s, old_wal;
+  {
+    // File I/O without the mutex: as the write leader we alone touch the WAL, and no other
+    // state changes under us that this function reads.
+    mutex_.Unlock();
+    s = env_->NewWritableFile(fname, &file);
+    // Writes acknowledged in the new WAL must survive a machine crash, so its directory entry
+    // has to be durable before the first of them.
+    if (s.ok()) s = env_->SyncDir(dbname_);
+    if (s.ok()) {
+      // Sync the old WAL too: otherwise a power loss could keep later synced writes (in the
+      // new WAL) while losing earlier ones, and recovery would reorder history.
+      log_.reset();
+      old_wal = logfile_->Sync();
+      Status close = logfile_->Close();
+      if (old_wal.ok()) old_wal = close;
+    } else {
+      file.reset();
+      env_->RemoveFile(fname);
+    }
+    mutex_.Lock();
+  }
+  if (!s.ok()) {
+    versions_->ReuseFileNumber(new_log_number);
+    return s;
+  }
+  if (!old_wal.ok()) {
+    // Writes already acknowledged may be lost with the old WAL's tail.
+    RecordBackgroundError(old_wal);
+  }
+  logfile_ = std::move(file);
+  log_ = std::make_unique<log::Writer>(logfile_.get());
+  imm_.push_back(ImmMemTable{mem_, logfile_number_});
+  has_imm_.store(true, std::memory_order_release);
+  logfile_number_ = new_log_number;
+  mem_ = new MemTable;
+  mem_->Ref();
+  ++mem_switches_;
+  InstallSuperVersion();
+  bg_work_cv_.SignalAll();
+  return Status::OK();
+}
+
+void DBImpl::RecordBackgroundError(const Status& s) {
+  mutex_.AssertHeld();
+  if (!bg_error_.ok() || s.ok()) return;
+  bg_error_ = s;
+  ++stats_.background_errors;
+  info_log_->Log("Background error: %s; writes fail until the DB is reopened",
+                 s.ToString().c_str());
+  bg_cv_.SignalAll();
+  bg_work_cv_.SignalAll();
+}
+
+}  // namespace learnkv
