@@ -280,6 +280,8 @@ Status DBImpl::WaitForCompaction() {
           manual_compaction_ != nullptr || NeedsCompaction())) {
     bg_cv_.Wait();
   }
+  // Readers may have held old versions when the last job finished; sweep what they released.
+  DeleteObsoleteFiles();
   return bg_error_;
 }
 

@@ -112,6 +112,10 @@ bool DBImpl::RunOneBackgroundJob() {
       m->begin = c->inputs(0).back()->largest;
     }
   }
+  // The compaction pins its input version, and so its input files: release it first, or the
+  // inputs it just replaced would stay on disk until the next flush or compaction.
+  c.reset();
+  if (s.ok()) DeleteObsoleteFiles();
   bg_cv_.SignalAll();
   bg_work_cv_.SignalAll();
   return true;
@@ -239,7 +243,6 @@ Status DBImpl::RunCompaction(Compaction* c) {
                  c->InputSummary().c_str(), c->output_level(), DescribeOutputs(outputs).c_str(),
                  bytes_read, bytes_written, micros, training, s.ToString().c_str(),
                  versions_->current()->LevelSummary().c_str());
-  if (s.ok()) DeleteObsoleteFiles();
   return s;
 }
 

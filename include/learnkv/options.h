@@ -40,9 +40,10 @@ struct Options {
   Env* env = nullptr;
 
   // --- Write path ---
-  // Bytes of memtable before it becomes immutable and is flushed to L0. Default: 64 MiB.
+  // Bytes of memtable before it becomes immutable and is flushed to L0 (at least 8 KiB).
+  // Default: 64 MiB.
   size_t write_buffer_size = 64 << 20;
-  // Memtables (mutable + immutable) allowed before writes stall. Default: 2.
+  // Memtables (mutable + immutable) allowed before writes stall (at least 2). Default: 2.
   int max_write_buffer_number = 2;
   // What recovery does with a damaged WAL. Default: kTolerateCorruptedTailRecords.
   WalRecoveryMode wal_recovery_mode = WalRecoveryMode::kTolerateCorruptedTailRecords;
@@ -66,17 +67,19 @@ struct Options {
   uint64_t hard_pending_compaction_bytes_limit = 256ull << 30;
   // Background threads for flushes and compactions. Default: 2.
   int max_background_jobs = 2;
-  // Number of levels. Default: 7.
+  // Number of levels, 2..7 (Open fails with InvalidArgument otherwise, or if the DB holds
+  // tables deeper than this allows). Default: 7.
   int num_levels = 7;
   // Disable automatic compactions (CompactRange still works). Default: false.
   bool disable_auto_compactions = false;
 
   // --- Tables ---
   // Table format options: block size, compression, index kind (learned/block/auto), model
-  // options, the block cache. See table_options.h.
+  // options, the block cache (when null, the DB makes its own 8 MiB cache). See
+  // table_options.h.
   TableOptions table_options;
-  // Table files kept open (a table cache entry holds the file and its decoded model).
-  // Default: 1000.
+  // Table files kept open (a table cache entry holds the file and its decoded model); the
+  // table cache holds max_open_files - 10 of them, at least 20. Default: 1000.
   int max_open_files = 1000;
 
   // --- Logging ---
