@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run bench sanitize-test tsan-test fuzz clean
+.PHONY: all deps configure build test run demo bench sanitize-test tsan-test fuzz clean
 
 all: build
 
@@ -24,6 +24,9 @@ test: build
 
 run: build
 	bash scripts/run.sh $(BUILD)
+
+demo: build
+	$(BUILD)/bin/learnkv-demo
 
 bench: build
 	bash bench/run_all.sh $(BUILD)
