@@ -17,26 +17,6 @@ namespace {
 // Block cache of a DB whose options name none.
 constexpr size_t kDefaultBlockCacheBytes = 8 << 20;
 
-// Notes WAL damage in the info LOG; whether it fails the Open is the log::Reader's decision
-// (WalRecoveryMode).
-class WalReporter final : public log::Reader::Reporter {
- public:
-  explicit WalReporter(InfoLog* info_log) : info_log_(info_log) {}
-  void Corruption(const std::string& fname, uint64_t offset, uint64_t bytes,
-                  const Status& reason) override {
-    info_log_->Log("%s: %" PRIu64 " damaged bytes at offset %" PRIu64 ": %s", fname.c_str(), bytes,
-                   offset, reason.ToString().c_str());
-  }
-  void TornTail(const std::string& fname, uint64_t offset, uint64_t bytes,
-                const Status& reason) override {
-    info_log_->Log("%s: dropped a torn tail of %" PRIu64 " bytes at offset %" PRIu64
-                   " (an interrupted write, never acknowledged): %s",
-                   fname.c_str(), bytes, offset, reason.ToString().c_str());
-  }
-
- private:
-  InfoLog* const info_log_;
-};
 
 template <typename T>
 T Clamp(T v, T lo, T hi) {
@@ -224,7 +204,7 @@ Status DBImpl::RecoverLogFile(uint64_t number, VersionEdit* edit, MemTable** mem
   std::unique_ptr<SequentialFile> file;
   Status s = env_->NewSequentialFile(fname, &file);
   if (!s.ok()) return s;
-  WalReporter reporter(info_log_.get());
+  InfoLogReporter reporter(info_log_.get(), " (an interrupted write, never acknowledged)");
   log::Reader reader(file.get(), fname, &reporter, options_.wal_recovery_mode);
   const bool skip_damage = options_.wal_recovery_mode == WalRecoveryMode::kSkipAnyCorruptedRecords;
   Slice record;

@@ -1,5 +1,7 @@
 #include "engine/info_log.h"
 
+
+#include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
@@ -64,6 +66,18 @@ void InfoLog::Log(const char* format, ...) {
   MutexLock l(&mu_);
   if (file_ == nullptr) return;
   if (file_->Append(line).ok()) file_->Flush();
+}
+
+void InfoLogReporter::Corruption(const std::string& fname, uint64_t offset, uint64_t bytes,
+                                 const Status& reason) {
+  info_log_->Log("%s: %" PRIu64 " damaged bytes at offset %" PRIu64 ": %s", fname.c_str(), bytes,
+                 offset, reason.ToString().c_str());
+}
+
+void InfoLogReporter::TornTail(const std::string& fname, uint64_t offset, uint64_t bytes,
+                               const Status& reason) {
+  info_log_->Log("%s: dropped a torn tail of %" PRIu64 " bytes at offset %" PRIu64 "%s: %s",
+                 fname.c_str(), bytes, offset, torn_tail_note_.c_str(), reason.ToString().c_str());
 }
 
 }  // namespace learnkv

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "learnkv/env.h"
+#include "engine/log_reader.h"
 #include "learnkv/status.h"
 #include "util/mutexlock.h"
 
@@ -36,6 +37,23 @@ class InfoLog {
   Env* const env_;
   Mutex mu_;
   std::unique_ptr<WritableFile> file_ GUARDED_BY(mu_);  // null for the Null() log
+};
+
+// Notes the damage a log::Reader finds (in a WAL or the MANIFEST) in the info LOG. Whether
+// the damage fails recovery is the reader's decision (WalRecoveryMode), not the reporter's.
+class InfoLogReporter final : public log::Reader::Reporter {
+ public:
+  // torn_tail_note is appended to the note of a dropped torn tail (e.g. why it is harmless).
+  InfoLogReporter(InfoLog* info_log, std::string torn_tail_note)
+      : info_log_(info_log), torn_tail_note_(std::move(torn_tail_note)) {}
+  void Corruption(const std::string& fname, uint64_t offset, uint64_t bytes,
+                  const Status& reason) override;
+  void TornTail(const std::string& fname, uint64_t offset, uint64_t bytes,
+                const Status& reason) override;
+
+ private:
+  InfoLog* const info_log_;
+  const std::string torn_tail_note_;
 };
 
 }  // namespace learnkv

@@ -34,24 +34,6 @@ bool AfterFile(const Slice& user_key, const FileMetaData& f) {
   return user_key.compare(UserKeyOf(f.largest)) > 0;
 }
 
-// Notes damage found while reading the MANIFEST in the info LOG.
-class ManifestReporter final : public log::Reader::Reporter {
- public:
-  explicit ManifestReporter(InfoLog* info_log) : info_log_(info_log) {}
-  void Corruption(const std::string& fname, uint64_t offset, uint64_t bytes,
-                  const Status& reason) override {
-    info_log_->Log("%s: %" PRIu64 " damaged bytes at offset %" PRIu64 ": %s", fname.c_str(), bytes,
-                   offset, reason.ToString().c_str());
-  }
-  void TornTail(const std::string& fname, uint64_t offset, uint64_t bytes,
-                const Status& reason) override {
-    info_log_->Log("%s: dropped a torn tail of %" PRIu64 " bytes at offset %" PRIu64 ": %s",
-                   fname.c_str(), bytes, offset, reason.ToString().c_str());
-  }
-
- private:
-  InfoLog* const info_log_;
-};
 
 }  // namespace
 
@@ -401,7 +383,7 @@ Status VersionSet::Recover() {
     return s;
   }
 
-  ManifestReporter reporter(info_log_);
+  InfoLogReporter reporter(info_log_, "");
   // A torn last record is an edit whose LogAndApply never completed; anything else is damage.
   log::Reader reader(file.get(), dscname, &reporter,
                      WalRecoveryMode::kTolerateCorruptedTailRecords);
