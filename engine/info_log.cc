@@ -1,6 +1,5 @@
 #include "engine/info_log.h"
 
-
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
