@@ -331,7 +331,9 @@ TEST_F(DBBasicTest, PropertiesAndApproximateSizes) {
   EXPECT_TRUE(v.find("index rmi") != std::string::npos ||
               v.find("index block") != std::string::npos)
       << v;
-  Range ranges[2] = {{Key(0), Key(1000)}, {Key(1999), Key(3000)}};
+  // Range holds Slices: the key strings must outlive it.
+  const std::string k0 = Key(0), k1000 = Key(1000), k1999 = Key(1999), k3000 = Key(3000);
+  Range ranges[2] = {{k0, k1000}, {k1999, k3000}};
   uint64_t sizes[2];
   db_->GetApproximateSizes(ranges, 2, sizes);
   EXPECT_GT(sizes[0], 50000u);
