@@ -37,3 +37,8 @@ fi
 # shellcheck disable=SC2086
 "$PYTHON" "$ROOT/bench/compare" --build "$BUILD" --out "$ROOT/docs/benchmarks.md" \
   --img "$ROOT/docs/img" ${LEARNKV_COMPARE_ARGS:-}
+
+# ---------------------------------------------------------------------------------------------
+# learnkv-server vs redis-server 7.0 under redis-benchmark (SET/GET, 50 clients, with and
+# without -P 16), appended to docs/benchmarks.md. LKV_RC_REQUESTS / LKV_RC_REPS scale it down.
+LKV_RC_OUT="$ROOT/docs/benchmarks.md" bash "$ROOT/bench/redis_compare.sh" "$BUILD"

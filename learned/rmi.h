@@ -124,6 +124,9 @@ class Rmi {
 class RmiBuilder {
  public:
   explicit RmiBuilder(const RmiOptions& options = RmiOptions());
+  // Takes every key at once, without a copy. REQUIRES: keys sorted (non-decreasing) and
+  // keys.size() < kMaxKeys; the position of keys[i] is i.
+  RmiBuilder(const RmiOptions& options, std::vector<uint64_t>&& keys);
   RmiBuilder(const RmiBuilder&) = delete;
   RmiBuilder& operator=(const RmiBuilder&) = delete;
   ~RmiBuilder();

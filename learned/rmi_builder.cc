@@ -339,6 +339,11 @@ std::vector<uint32_t> AutoLeafCounts(uint64_t n, size_t root_bytes, double max_b
 }  // namespace
 
 RmiBuilder::RmiBuilder(const RmiOptions& options) : options_(options) {}
+RmiBuilder::RmiBuilder(const RmiOptions& options, std::vector<uint64_t>&& keys)
+    : options_(options), keys_(std::move(keys)) {
+  assert(std::is_sorted(keys_.begin(), keys_.end()));
+  assert(keys_.size() < kMaxKeys);
+}
 RmiBuilder::~RmiBuilder() = default;
 
 void RmiBuilder::Add(uint64_t x) {

@@ -11,6 +11,10 @@ PACKAGES=(
   python3 python3-matplotlib python3-redis
   redis-server redis-tools libhiredis-dev
   dpkg-dev
+  # Filter benchmark data (learned/filter_datasets.h): EasyList/EasyPrivacy ad and tracker
+  # domains shipped with uBlock Origin, and the English word list. Without them the data sets
+  # fall back to generated domains.
+  webext-ublock-origin-firefox wamerican
 )
 
 missing=()

@@ -4,11 +4,12 @@
 namespace learnkv {
 
 Block::Block(BlockContents contents, uint32_t num_records, bool wide, size_t records_end)
-    : data_(std::move(contents.data)),
+    : owned_(std::move(contents.data)),
+      data_(owned_.get()),
       size_(contents.size),
       num_records_(num_records),
       wide_(wide),
-      offsets_(data_.get() + records_end) {}
+      offsets_(data_ + records_end) {}
 
 Status Block::Parse(BlockContents contents, bool internal_keys, const std::string& file_name,
                     uint64_t offset, Block* result) {

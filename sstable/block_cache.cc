@@ -3,11 +3,12 @@
 // Each shard keeps an open-addressing hash table (linear probing, backward-shift deletion) of
 // its entries and a list of its cached entries in recency order. A hit must not touch other
 // entries: unlinking it from an LRU list would cost two more cache misses (its neighbours) on
-// every lookup of a large cache. So a hit only marks its entry referenced, and eviction, which
+// every lookup of a large cache. So a hit only marks its slot referenced, and eviction, which
 // walks the list from its oldest end, gives referenced and pinned entries a second chance by
 // moving them to the young end — CLOCK's approximation of LRU, which evicts what has not been
-// used for the longest time up to that one bit of history. Refcounts: the cache holds one
-// reference while an entry is cached, each Pin one more; the last release frees the entry.
+// used for the longest time up to that one bit of history. Pins: while an entry is cached its
+// slot counts them (a hit and its release touch the slot only, never the entry); when it
+// leaves the cache the count moves to the entry's refs, and the last release frees it.
 #include "sstable/block_cache.h"
 
 #include <algorithm>
@@ -30,11 +31,11 @@ uint64_t HashKey(uint64_t id, uint64_t key) {
 
 }  // namespace
 
-// One cache line holds what a hit touches: the refcount and the block's header.
-struct alignas(64) BlockCache::Entry {
-  uint32_t refs = 0;
-  bool in_cache = false;
-  bool referenced = false;  // looked up since eviction last passed it
+// An entry owns its block. While it is cached, its slot counts the pins taken (so that a hit
+// and a release touch only the slot); when it leaves the cache, the pins still held move to
+// refs, and the last release frees it.
+struct BlockCache::Entry {
+  uint32_t refs = 0;  // 1 for the cache while cached, plus pins held past leaving the cache
   Block block;
   uint64_t id = 0;
   uint64_t key = 0;
@@ -56,8 +57,7 @@ class BlockCache::Shard {
 
   Pin Insert(uint64_t id, uint64_t key, Block block, size_t charge) {
     Entry* e = new Entry;
-    e->refs = 2;  // the cache's and the returned pin's
-    e->in_cache = true;
+    e->refs = 1;  // the cache's; the returned pin counts in the slot
     e->block = std::move(block);
     e->id = id;
     e->key = key;
@@ -66,33 +66,36 @@ class BlockCache::Shard {
     if ((count_ + 1) * 2 > slots_.size()) Grow();
     Slot& slot = slots_[FindSlot(id, key)];
     if (slot.entry != nullptr) {
-      DropLocked(slot.entry);
+      DropLocked(&slot);
     } else {
       slot.id = id;
       slot.key = key;
       ++count_;
     }
     slot.entry = e;
-    slot.hint = e->block.PrefetchHint();
+    slot.data = e->block.data_;
+    slot.offsets = e->block.offsets_;
+    slot.size = e->block.size_;
+    slot.num_records = e->block.num_records_;
+    slot.wide = e->block.wide_;
+    slot.pins = 1;
+    slot.referenced = false;
+    Pin pin(this, e, id, key, ViewOf(slot));
     Append(e);
     usage_ += charge;
-    pinned_usage_ += charge;
-    EvictLocked();
-    return Pin(this, e);
+    EvictLocked();  // may move slots; the pin holds its own view
+    return pin;
   }
 
   Pin Lookup(uint64_t id, uint64_t key) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const Slot& slot = slots_[FindSlot(id, key)];
-    Entry* e = slot.entry;
-    if (e == nullptr) return Pin();
-    // The entry and the block's record offsets are both cache misses on a large cache; the
-    // slot knows where both are, so fetch them together instead of one after the other.
-    __builtin_prefetch(slot.hint);
-    __builtin_prefetch(slot.hint + 64);
-    if (e->refs++ == 1) pinned_usage_ += e->charge;
-    e->referenced = true;
-    return Pin(this, e);
+    Slot& slot = slots_[FindSlot(id, key)];
+    if (slot.entry == nullptr) return Pin();
+    // The record offsets are the next miss; start it now.
+    __builtin_prefetch(slot.offsets);
+    ++slot.pins;
+    slot.referenced = true;
+    return Pin(this, slot.entry, id, key, ViewOf(slot));
   }
 
   void Prefetch(uint64_t id, uint64_t key) const {
@@ -100,14 +103,18 @@ class BlockCache::Shard {
     __builtin_prefetch(&slots_[Home(id, key)]);
   }
 
-  void Release(Entry* e) {
+  void Release(Entry* e, uint64_t id, uint64_t key) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (--e->refs == 0) {
-      delete e;  // it had left the cache
-    } else if (e->refs == 1 && e->in_cache) {
-      pinned_usage_ -= e->charge;
-      // Pinned entries could not be evicted; the cache may be over capacity because of them.
-      if (usage_ > capacity_) EvictLocked();
+    Slot& slot = slots_[FindSlot(id, key)];
+    if (slot.entry == e) {
+      // Still cached: the pin was counted in the slot. (A pinned entry cannot be freed, so no
+      // other entry can have its address meanwhile.)
+      if (--slot.pins == 0 && usage_ > capacity_) {
+        // Pinned entries could not be evicted; the cache may be over capacity because of them.
+        EvictLocked();
+      }
+    } else if (--e->refs == 0) {
+      delete e;  // it had left the cache; this was the last pin
     }
   }
 
@@ -115,16 +122,16 @@ class BlockCache::Shard {
     std::lock_guard<std::mutex> lock(mutex_);
     const size_t i = FindSlot(id, key);
     if (slots_[i].entry == nullptr) return;
-    Entry* e = slots_[i].entry;
+    DropLocked(&slots_[i]);
     RemoveSlot(i);
-    DropLocked(e);
   }
 
   void Prune() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (Entry* e = list_.next; e != &list_;) {
       Entry* next = e->next;
-      if (e->refs == 1) RemoveLocked(e);
+      const size_t i = FindSlot(e->id, e->key);
+      if (slots_[i].pins == 0) RemoveLocked(i);
       e = next;
     }
   }
@@ -134,17 +141,34 @@ class BlockCache::Shard {
     return usage_;
   }
   size_t pinned_usage() const {
+    // Not kept up to date on every pin (that would read the entry on every hit): summed here.
     std::lock_guard<std::mutex> lock(mutex_);
-    return pinned_usage_;
+    size_t total = 0;
+    for (const Slot& slot : slots_) {
+      if (slot.entry != nullptr && slot.pins > 0) total += slot.entry->charge;
+    }
+    return total;
   }
 
  private:
-  struct Slot {
+  // What a hit needs, in one cache line: the key, the pin count, and the block's view.
+  struct alignas(64) Slot {
     uint64_t id = 0;
     uint64_t key = 0;
-    Entry* entry = nullptr;      // null: empty slot
-    const char* hint = nullptr;  // entry->block.PrefetchHint()
+    Entry* entry = nullptr;  // null: empty slot
+    const char* data = nullptr;  // entry->block's fields, for views
+    const char* offsets = nullptr;
+    size_t size = 0;
+    uint32_t num_records = 0;
+    uint32_t pins = 0;  // pins taken on this entry while cached, not yet released
+    bool wide = false;
+    bool referenced = false;  // looked up since eviction last passed it
   };
+  static_assert(sizeof(Slot) == 64);
+
+  static Block ViewOf(const Slot& slot) {
+    return Block(slot.data, slot.size, slot.num_records, slot.wide, slot.offsets);
+  }
 
   size_t Home(uint64_t id, uint64_t key) const { return HashKey(id, key) & (slots_.size() - 1); }
 
@@ -185,19 +209,20 @@ class BlockCache::Shard {
     }
   }
 
-  // Takes a cached entry out of the cache once its slot is gone or reused, and drops the
-  // cache's reference.
-  void DropLocked(Entry* e) {
-    e->in_cache = false;
+  // Takes the slot's entry out of the cache (the caller then reuses or removes the slot): the
+  // pins still held move to the entry, and the cache's reference is dropped.
+  void DropLocked(Slot* slot) {
+    Entry* e = slot->entry;
     usage_ -= e->charge;
-    if (e->refs > 1) pinned_usage_ -= e->charge;
     Unlink(e);
+    e->refs += slot->pins;
+    slot->pins = 0;
     if (--e->refs == 0) delete e;
   }
 
-  void RemoveLocked(Entry* e) {
-    RemoveSlot(FindSlot(e->id, e->key));
-    DropLocked(e);
+  void RemoveLocked(size_t i) {
+    DropLocked(&slots_[i]);
+    RemoveSlot(i);
   }
 
   // Evicts from the old end until the shard fits. Each entry is passed over at most twice
@@ -206,12 +231,14 @@ class BlockCache::Shard {
     size_t budget = 2 * count_ + 1;
     while (usage_ > capacity_ && list_.next != &list_ && budget-- > 0) {
       Entry* e = list_.next;
-      if (e->refs > 1 || e->referenced) {
-        e->referenced = false;
+      const size_t i = FindSlot(e->id, e->key);
+      Slot& slot = slots_[i];
+      if (slot.pins > 0 || slot.referenced) {
+        slot.referenced = false;
         Unlink(e);
         Append(e);
       } else {
-        RemoveLocked(e);
+        RemoveLocked(i);
       }
     }
   }
@@ -234,7 +261,6 @@ class BlockCache::Shard {
   size_t count_ = 0;         // GUARDED_BY(mutex_); occupied slots
   Entry list_;               // GUARDED_BY(mutex_); sentinel: next is the oldest entry
   size_t usage_ = 0;         // GUARDED_BY(mutex_)
-  size_t pinned_usage_ = 0;  // GUARDED_BY(mutex_)
 };
 
 BlockCache::Pin& BlockCache::Pin::operator=(Pin&& other) noexcept {
@@ -242,16 +268,17 @@ BlockCache::Pin& BlockCache::Pin::operator=(Pin&& other) noexcept {
     Reset();
     shard_ = other.shard_;
     entry_ = other.entry_;
+    id_ = other.id_;
+    key_ = other.key_;
+    view_ = std::move(other.view_);
     other.shard_ = nullptr;
     other.entry_ = nullptr;
   }
   return *this;
 }
 
-const Block* BlockCache::Pin::block() const { return entry_ == nullptr ? nullptr : &entry_->block; }
-
 void BlockCache::Pin::Reset() {
-  if (entry_ != nullptr) shard_->Release(entry_);
+  if (entry_ != nullptr) shard_->Release(entry_, id_, key_);
   shard_ = nullptr;
   entry_ = nullptr;
 }

@@ -9,9 +9,9 @@
 // first.
 //
 // Lookups are on every read's hot path, and on a large table each pointer they chase is a
-// cache miss: a shard finds an entry with open addressing (the key sits in the slot) and the
-// entry holds the Block itself, so a hit costs the slot, then the entry and the block's record
-// offsets fetched together.
+// cache miss: a shard finds an entry with open addressing, and its slot (one 64-byte line)
+// holds the key, the pin count and a view of the block, so a hit reads the slot and then the
+// block, never the entry (which owns the block and the eviction links).
 //
 // Thread safety: all methods are thread-safe. Each shard has its own mutex; a lookup takes one
 // shard lock briefly and allocates nothing. A Pin is a value owned by one thread at a time.
@@ -38,7 +38,12 @@ class BlockCache {
   class Pin {
    public:
     Pin() = default;
-    Pin(Pin&& other) noexcept : shard_(other.shard_), entry_(other.entry_) {
+    Pin(Pin&& other) noexcept
+        : shard_(other.shard_),
+          entry_(other.entry_),
+          id_(other.id_),
+          key_(other.key_),
+          view_(std::move(other.view_)) {
       other.shard_ = nullptr;
       other.entry_ = nullptr;
     }
@@ -48,14 +53,20 @@ class BlockCache {
     ~Pin() { Reset(); }
 
     explicit operator bool() const { return entry_ != nullptr; }
-    const Block* block() const;
+    // The pinned block (null when empty). The pointer is into this Pin: it stays valid while
+    // this Pin holds the entry, not after the Pin is moved from or reset.
+    const Block* block() const { return entry_ == nullptr ? nullptr : &view_; }
     void Reset();
 
    private:
     friend class BlockCache;
-    Pin(Shard* shard, Entry* entry) : shard_(shard), entry_(entry) {}
+    Pin(Shard* shard, Entry* entry, uint64_t id, uint64_t key, Block view)
+        : shard_(shard), entry_(entry), id_(id), key_(key), view_(std::move(view)) {}
     Shard* shard_ = nullptr;
     Entry* entry_ = nullptr;
+    uint64_t id_ = 0;
+    uint64_t key_ = 0;
+    Block view_;  // a view of entry_'s block
   };
 
   // capacity: bytes of blocks to keep. num_shard_bits: 2^bits shards (-1: chosen from the

@@ -8,10 +8,12 @@
 //   +------------------------------+
 //   | index block | trailer        |  learned: the model block; or the classic index block
 //   +------------------------------+
+//   | filter block | trailer       |  optional: membership filter of the user keys
+//   +------------------------------+  (learned/filter_policy.cc; docs/filters.md)
 //   | properties block | trailer   |  named records (table_properties.cc)
 //   +------------------------------+
-//   | metaindex block | trailer    |  meta block name -> BlockHandle ("learnkv.properties";
-//   +------------------------------+  later "learnkv.filter")
+//   | metaindex block | trailer    |  meta block name -> BlockHandle ("learnkv.filter" when
+//   +------------------------------+  there is a filter, "learnkv.properties")
 //   | footer (48 bytes)            |  handles of metaindex and index, index type, version,
 //   +------------------------------+  checksum, magic (format.h)
 //
@@ -20,7 +22,7 @@
 // Model block (index type kLearned), uncompressed:
 //
 //   varint64 num_entries n | varint64 records_per_block R
-//   KeyMapper: varint32 prefix length | prefix bytes        (learned/key_mapping.h)
+//   KeyMapper: prefix and per-byte digit ranges              (learned/key_mapping.h)
 //   varint32 model size | RMI encoding                      (learned/rmi.h; own checksum)
 //   block locator: start offset of every data block         (block_locator.h)
 //
@@ -75,26 +77,6 @@ void ShortSeparator(const Slice& a, const Slice& b, std::string* out) {
   out->assign(a.data(), a.size());
 }
 
-// Re-bases a mapped key computed under a prefix `dropped.size()` bytes longer than the final
-// one: the final mapping reads those bytes (shared by every key of the run) first.
-uint64_t Rebase(uint64_t mapped, const Slice& dropped) {
-  const size_t d = dropped.size();
-  if (d == 0) return mapped;
-  uint64_t high = 0;
-  for (size_t i = 0; i < std::min<size_t>(d, 8); ++i) {
-    high = (high << 8) | static_cast<uint8_t>(dropped[i]);
-  }
-  if (d >= 8) return high;
-  return (high << (8 * (8 - d))) | (mapped >> (8 * d));
-}
-
-uint64_t MapSuffix(const Slice& user_key, size_t prefix_len) {
-  char buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  const size_t rest = user_key.size() - prefix_len;
-  memcpy(buf, user_key.data() + prefix_len, std::min<size_t>(rest, 8));
-  return DecodeBigEndian64(buf);
-}
-
 }  // namespace
 
 TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
@@ -104,6 +86,9 @@ TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
       collect_model_keys_(options.index_type != IndexType::kBlock),
       no_model_reason_("the table has no entries") {
   props_.compression = options.compression;
+  if (options.filter.type != FilterType::kNone) {
+    filter_ = std::make_unique<FilterBuilder>(options.filter);
+  }
 }
 
 TableBuilder::~TableBuilder() { assert(closed_); }
@@ -132,6 +117,7 @@ void TableBuilder::Add(const Slice& key, const Slice& value) {
   if (pending_index_entry_) AddPendingIndexEntry(&key);
   if (props_.num_entries == 0) props_.smallest_key.assign(key.data(), key.size());
   if (collect_model_keys_) MapUserKey(ExtractUserKey(key));
+  if (filter_ != nullptr) filter_->AddKey(ExtractUserKey(key));
 
   data_block_.Add(key, value);
   last_key_.assign(key.data(), key.size());
@@ -142,27 +128,13 @@ void TableBuilder::Add(const Slice& key, const Slice& value) {
 }
 
 void TableBuilder::MapUserKey(const Slice& user_key) {
-  if (mapped_keys_.size() + 1 >= RmiBuilder::kMaxKeys) {
+  if (model_keys_.num_keys() + 1 >= RmiBuilder::kMaxKeys) {
     collect_model_keys_ = false;
     no_model_reason_ = "too many entries for the model";
-    std::vector<uint64_t>().swap(mapped_keys_);
+    model_keys_.Clear();
     return;
   }
-  if (mapped_keys_.empty()) {
-    first_user_key_.assign(user_key.data(), user_key.size());
-    prefix_len_ = user_key.size();
-    prefix_runs_.emplace_back(0, prefix_len_);
-  } else {
-    // In sorted order the common prefix with the first key never grows.
-    const size_t limit = std::min(prefix_len_, user_key.size());
-    size_t common = 0;
-    while (common < limit && first_user_key_[common] == user_key[common]) ++common;
-    if (common < prefix_len_) {
-      prefix_len_ = common;
-      prefix_runs_.emplace_back(mapped_keys_.size(), prefix_len_);
-    }
-  }
-  mapped_keys_.push_back(MapSuffix(user_key, prefix_len_));
+  model_keys_.Add(user_key);
 }
 
 BlockHandle TableBuilder::WriteBlock(const Slice& contents, CompressionType type) {
@@ -217,20 +189,17 @@ std::unique_ptr<Rmi> TableBuilder::TrainModel(size_t other_index_bytes) {
     // leaves after the locator and the block header is the model's.
     const double budget = options_.max_learned_index_ratio * index_block_.SizeWith(0, 0) -
                           static_cast<double>(other_index_bytes);
-    const double per_key = std::max(0.0, budget) / static_cast<double>(mapped_keys_.size());
+    const double per_key =
+        std::max(0.0, budget) / static_cast<double>(model_keys_.num_keys());
     if (rmi_options.max_bytes_per_key <= 0 || per_key < rmi_options.max_bytes_per_key) {
       // A tiny positive budget still means "as small as possible" (0 would mean "no limit").
       rmi_options.max_bytes_per_key = std::max(per_key, 1e-9);
     }
   }
-  for (auto run = prefix_runs_.begin(); run != prefix_runs_.end(); ++run) {
-    const uint64_t end = run + 1 == prefix_runs_.end() ? mapped_keys_.size() : (run + 1)->first;
-    const Slice dropped(first_user_key_.data() + prefix_len_, run->second - prefix_len_);
-    for (uint64_t i = run->first; i < end; ++i) mapped_keys_[i] = Rebase(mapped_keys_[i], dropped);
-  }
-  RmiBuilder builder(rmi_options);
-  for (uint64_t x : mapped_keys_) builder.Add(x);
-  std::vector<uint64_t>().swap(mapped_keys_);
+  // Mapping every key (now that the prefix and byte ranges are known) is part of training.
+  std::vector<uint64_t> mapped;
+  mapper_ = model_keys_.Finish(&mapped);
+  RmiBuilder builder(rmi_options, std::move(mapped));
   std::unique_ptr<Rmi> model = builder.Finish();
   props_.training_micros = MicrosSince(start);
   return model;
@@ -282,8 +251,7 @@ void TableBuilder::WriteModelBlock(const Rmi& model, const std::string& locator,
   std::string contents;
   PutVarint64(&contents, props_.num_entries);
   PutVarint64(&contents, props_.records_per_block);
-  const KeyMapper mapper(Slice(first_user_key_.data(), prefix_len_));
-  mapper.EncodeTo(&contents);
+  mapper_.EncodeTo(&contents);
   std::string rmi;
   model.EncodeTo(&rmi);
   PutLengthPrefixedSlice(&contents, rmi);
@@ -309,9 +277,10 @@ Status TableBuilder::Finish() {
   if (collect_model_keys_ && props_.num_entries > 0) {
     locator_.Finish(props_.data_bytes, &locator);
     // Besides the leaves and root that the RMI's budget covers: the model block header (two
-    // varints, the mapper's prefix) and the RMI's own fixed header and checksum.
-    constexpr size_t kFixedModelBytes = 2 * 10 + 5 + 5 + 36;
-    model = TrainModel(locator.size() + prefix_len_ + kFixedModelBytes);
+    // varints, the mapper's prefix and digit ranges) and the RMI's own fixed header and
+    // checksum.
+    constexpr size_t kFixedModelBytes = 2 * 10 + 5 + 4 + 2 * KeyMapper::kMaxDigits + 5 + 36;
+    model = TrainModel(locator.size() + model_keys_.prefix_len() + kFixedModelBytes);
   }
   ChooseIndex(model.get());
 
@@ -323,14 +292,23 @@ Status TableBuilder::Finish() {
     footer.index = WriteBlock(index_block_.Finish(), CompressionType::kNone);
   }
   props_.index_bytes = footer.index.size;
+
+  BlockHandle filter_handle;
+  if (filter_ != nullptr) WriteFilterBlock(&filter_handle);
   props_.build_micros = MicrosSince(start_);
 
   BlockBuilder properties;
   props_.EncodeTo(&properties);
   const BlockHandle properties_handle = WriteBlock(properties.Finish(), CompressionType::kNone);
 
+  // Names in sorted order.
   BlockBuilder metaindex;
   std::string handle_encoding;
+  if (filter_ != nullptr) {
+    filter_handle.EncodeTo(&handle_encoding);
+    metaindex.Add(kFilterBlockName, handle_encoding);
+    handle_encoding.clear();
+  }
   properties_handle.EncodeTo(&handle_encoding);
   metaindex.Add(kPropertiesBlockName, handle_encoding);
   footer.metaindex = WriteBlock(metaindex.Finish(), CompressionType::kNone);
@@ -340,6 +318,29 @@ Status TableBuilder::Finish() {
   if (status_.ok()) status_ = file_->Append(footer_encoding);
   if (status_.ok()) offset_ += footer_encoding.size();
   return status_;
+}
+
+void TableBuilder::WriteFilterBlock(BlockHandle* handle) {
+  std::string block;
+  FilterReport r;
+  filter_->Finish(&block, &r);
+  *handle = WriteBlock(block, CompressionType::kNone);
+  props_.filter_kind = r.kind;
+  props_.filter_bytes = r.bytes;
+  props_.filter_num_keys = r.num_keys;
+  props_.filter_bits_per_key = r.bits_per_key;
+  props_.filter_target_fpr = r.target_fpr;
+  props_.filter_measured_fpr = r.measured_fpr;
+  props_.filter_heldout_negatives = r.heldout_negatives;
+  props_.filter_negatives = r.negatives;
+  props_.filter_classic_bytes = r.classic_bytes;
+  props_.filter_learned_bytes = r.learned_bytes;
+  props_.filter_model_bytes = r.model_bytes;
+  props_.filter_model_fpr = r.model_fpr;
+  props_.filter_model_fnr = r.model_fnr;
+  props_.filter_reason = r.reason;
+  props_.filter_detail = r.detail;
+  props_.filter_micros = r.build_micros;
 }
 
 void TableBuilder::Abandon() {

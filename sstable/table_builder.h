@@ -2,8 +2,9 @@
 // data blocks of a fixed number of records to the file while collecting what both indexes
 // need — the mapped keys for the learned model and a separator per block for the classic
 // index — and at Finish() writes whichever index TableOptions::index_type asks for (kAuto: the
-// one a cost estimate prefers), then the properties, the metaindex and the footer. The file
-// layout is drawn in table_builder.cc.
+// one a cost estimate prefers), then the membership filter over its user keys (the learned or a
+// classic one, as TableOptions::filter asks; learned/filter_policy.h), the properties, the
+// metaindex and the footer. The file layout is drawn in table_builder.cc.
 //
 // Errors: the first failure (an I/O error, or keys out of order) is remembered in status();
 // later calls do nothing.
@@ -19,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "learned/filter_policy.h"
+#include "learned/key_mapping.h"
 #include "learned/rmi.h"
 #include "learnkv/env.h"
 #include "learnkv/status.h"
@@ -66,6 +69,8 @@ class TableBuilder {
   std::unique_ptr<Rmi> TrainModel(size_t other_index_bytes);
   void ChooseIndex(const Rmi* model);
   void WriteModelBlock(const Rmi& model, const std::string& locator, BlockHandle* handle);
+  // Builds and writes the filter block, recording the filter in the properties.
+  void WriteFilterBlock(BlockHandle* handle);
 
   const TableOptions options_;
   WritableFile* const file_;
@@ -90,14 +95,13 @@ class TableBuilder {
   BlockLocatorBuilder locator_;
   bool collect_model_keys_;
   std::string no_model_reason_;  // the fallback reason when no model gets trained
-  // Mapped user keys. The mapper of the table is fixed by its first and last user keys, so it
-  // is known only at the end; keys are mapped as they arrive against the common prefix of the
-  // first key and the current one (which only shrinks), and each run mapped under one prefix
-  // length is re-based to the final prefix in Finish.
-  std::vector<uint64_t> mapped_keys_;
-  std::vector<std::pair<uint64_t, size_t>> prefix_runs_;  // (first index, prefix length)
-  std::string first_user_key_;
-  size_t prefix_len_ = 0;
+  // The user keys for the model. The table's mapper depends on every key (common prefix, byte
+  // ranges), so it is known only at the end; the keys are mapped in TrainModel.
+  KeyMapperBuilder model_keys_;
+  KeyMapper mapper_;  // set by TrainModel
+
+  // Membership filter; null when TableOptions::filter.type is kNone.
+  std::unique_ptr<FilterBuilder> filter_;
 };
 
 }  // namespace learnkv

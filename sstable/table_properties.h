@@ -48,6 +48,24 @@ struct TableProperties {
   uint64_t rmi_max_window = 0;
   double rmi_mean_window = 0;
 
+  // Membership filter (learned/filter_policy.h, FilterReport): what was built and why.
+  std::string filter_kind = "none";  // "none", "bloom", "fuse" or "learned"
+  uint64_t filter_bytes = 0;         // the filter block
+  uint64_t filter_num_keys = 0;      // distinct user keys in it
+  double filter_bits_per_key = 0;
+  double filter_target_fpr = 0;
+  double filter_measured_fpr = 0;         // on held-out negatives (analytic without any)
+  uint64_t filter_heldout_negatives = 0;  // how many measured it
+  uint64_t filter_negatives = 0;          // negatives sampled in the key range
+  uint64_t filter_classic_bytes = 0;      // the choice's candidates
+  uint64_t filter_learned_bytes = 0;      // 0: no learned filter met the target
+  uint64_t filter_model_bytes = 0;
+  double filter_model_fpr = 0;  // the learned candidate's classifier at its best threshold
+  double filter_model_fnr = 0;
+  std::string filter_reason;   // why this kind
+  std::string filter_detail;   // the learned filter's layout
+  uint64_t filter_micros = 0;  // building the filter, training included
+
   // Build.
   uint64_t build_micros = 0;     // first Add to the end of Finish
   uint64_t training_micros = 0;  // fitting the RMI

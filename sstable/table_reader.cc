@@ -101,6 +101,8 @@ Status TableReader::Open(const TableOptions& options, std::string file_name,
   s = r->index_type_ == IndexType::kLearned ? r->OpenModel(footer.index)
                                             : r->OpenBlockIndex(footer.index);
   if (!s.ok()) return s;
+  s = r->OpenFilter(metaindex, footer.metaindex.offset, footer_offset);
+  if (!s.ok()) return s;
   *reader = std::move(r);
   return Status::OK();
 }
@@ -126,6 +128,38 @@ Status TableReader::OpenModel(const BlockHandle& handle) {
   if (s.ok() && !input.empty()) s = Status::Corruption("trailing bytes in model block");
   if (!s.ok()) {
     model_.reset();
+    return CorruptionAt(file_name_, s.message().c_str(), handle.offset);
+  }
+  return Status::OK();
+}
+
+Status TableReader::OpenFilter(const Block& metaindex, uint64_t metaindex_offset,
+                               uint64_t footer_offset) {
+  Slice handle_input;
+  if (!metaindex.Find(kFilterBlockName, &handle_input)) {
+    // The properties say whether there should be one.
+    if (props_.filter_kind != "none") {
+      return CorruptionAt(file_name_, "metaindex lacks the filter the properties name",
+                          metaindex_offset);
+    }
+    return Status::OK();
+  }
+  BlockHandle handle;
+  if (!handle.DecodeFrom(&handle_input) || !handle_input.empty() ||
+      !handle.FitsWithin(footer_offset)) {
+    return CorruptionAt(file_name_, "metaindex has a bad filter handle", metaindex_offset);
+  }
+  if (!options_.use_filters) return Status::OK();
+  BlockContents contents;
+  Status s = ReadMetaBlock(handle, false, nullptr, &contents);
+  if (!s.ok()) return s;
+  s = Filter::DecodeFrom(Slice(contents.data.get(), contents.size), &filter_);
+  if (s.ok() && (props_.filter_kind != FilterKindName(filter_->kind()) ||
+                 filter_->num_keys() > num_entries_)) {
+    s = Status::Corruption("filter block disagrees with the properties");
+  }
+  if (!s.ok()) {
+    filter_.reset();
     return CorruptionAt(file_name_, s.message().c_str(), handle.offset);
   }
   return Status::OK();
@@ -172,8 +206,8 @@ Status TableReader::LoadBlock(uint64_t b, BlockRef* ref) const {
   if (cache_ != nullptr) {
     BlockCache::Pin pin = cache_->Lookup(cache_id_, b);
     if (pin) {
-      ref->block = pin.block();  // its record count was checked before it was inserted
       ref->pin = std::move(pin);
+      ref->block = ref->pin.block();  // its record count was checked before it was inserted
       ref->index = b;
       return Status::OK();
     }
@@ -222,12 +256,15 @@ Status TableReader::WindowLowerBound(const LookupTarget& t, uint64_t lo, uint64_
     return CompareToTarget(ref->block->KeyAt(static_cast<uint32_t>(seg_begin(j))), t) < 0;
   };
 
-  const uint64_t b = std::clamp(hint, lo, hi - 1) / r;
+  const uint64_t predicted = std::clamp(hint, lo, hi - 1);
+  const uint64_t b = predicted / r;
   s = LoadBlock(b, ref);
   if (!s.ok()) return s;
   const uint32_t sb = static_cast<uint32_t>(seg_begin(b)), se = static_cast<uint32_t>(seg_end(b));
-  ref->block->Prefetch(sb, se);
-  const uint32_t k = ref->block->LowerBound(t, sb, se);
+  // Within the block, search outward from the predicted record (usually a few records off).
+  const uint32_t h = static_cast<uint32_t>(predicted - b * r);
+  ref->block->PrefetchAround(sb, se, h);
+  const uint32_t k = ref->block->LowerBoundFrom(t, sb, se, h);
   uint64_t known_less = 0, known_not_less = 0;  // blocks whose first key is < t, and is >= t
   if ((k < se || b == last_block) && (k > sb || b == first_block)) {
     *pos = b * r + k;
@@ -327,9 +364,10 @@ Status TableReader::GetImpl(const LookupTarget& t, const ApproxPos* predicted, u
 }
 
 Status TableReader::Get(const Slice& internal_key, EntryCallback on_entry) const {
+  const LookupTarget t = LookupTarget::FromInternalKey(internal_key);
+  if (filter_ != nullptr && !filter_->KeyMayMatch(t.user_key)) return Status::OK();
   BlockRef ref;
-  return GetImpl(LookupTarget::FromInternalKey(internal_key), nullptr, kUnknownBlock, &ref,
-                 on_entry);
+  return GetImpl(t, nullptr, kUnknownBlock, &ref, on_entry);
 }
 
 void TableReader::PredictBounds(const Slice* keys, size_t n, ApproxPos* out) const {
@@ -351,10 +389,17 @@ void TableReader::MultiGet(const Slice* keys, size_t n, MultiEntryCallback on_en
   constexpr size_t kBatch = 64;
   ApproxPos bounds[kBatch];
   uint64_t first_block[kBatch];
+  bool skip[kBatch];  // the filter rules the key out
   std::fill_n(first_block, kBatch, kUnknownBlock);
+  std::fill_n(skip, kBatch, false);
   BlockRef ref;
   for (size_t start = 0; start < n; start += kBatch) {
     const size_t m = std::min(kBatch, n - start);
+    if (filter_ != nullptr) {
+      for (size_t j = 0; j < m; ++j) {
+        skip[j] = !filter_->KeyMayMatch(LookupTarget::FromInternalKey(keys[start + j]).user_key);
+      }
+    }
     const ApproxPos* batch = nullptr;
     if (model_ != nullptr) {
       // Phase 1: every prediction in one tight loop over the model.
@@ -368,6 +413,7 @@ void TableReader::MultiGet(const Slice* keys, size_t n, MultiEntryCallback on_en
       // the batch's cache misses overlap instead of queueing one lookup after another.
       if (cache_ != nullptr) {
         for (size_t j = 0; j < m; ++j) {
+          if (skip[j]) continue;
           const uint64_t hi = std::min(batch[j].bound.hi, num_entries_);
           const uint64_t lo = std::min(batch[j].bound.lo, hi);
           if (lo < hi)
@@ -377,6 +423,7 @@ void TableReader::MultiGet(const Slice* keys, size_t n, MultiEntryCallback on_en
     } else if (cache_ != nullptr && num_blocks_ > 0) {
       // The classic index finds each key's block first, then the same prefetching applies.
       for (size_t j = 0; j < m; ++j) {
+        if (skip[j]) continue;
         const LookupTarget t = LookupTarget::FromInternalKey(keys[start + j]);
         first_block[j] = index_block_.LowerBound(t, 0, static_cast<uint32_t>(num_blocks_));
         if (first_block[j] < num_blocks_) cache_->Prefetch(cache_id_, first_block[j]);
@@ -385,6 +432,10 @@ void TableReader::MultiGet(const Slice* keys, size_t n, MultiEntryCallback on_en
     // Phase 3: the searches.
     for (size_t j = 0; j < m; ++j) {
       const size_t i = start + j;
+      if (skip[j]) {
+        statuses[i] = Status::OK();
+        continue;
+      }
       auto forward = [&](const Slice& key, const Slice& value) { return on_entry(i, key, value); };
       statuses[i] = GetImpl(LookupTarget::FromInternalKey(keys[i]),
                             batch != nullptr ? &batch[j] : nullptr, first_block[j], &ref, forward);
@@ -414,8 +465,8 @@ size_t TableReader::IndexMemoryUsage() const {
 }
 
 size_t TableReader::ApproximateMemoryUsage() const {
-  return sizeof(*this) + IndexMemoryUsage() + file_name_.size() + props_.smallest_key.size() +
-         props_.largest_key.size() + props_.fallback_reason.size();
+  return sizeof(*this) + IndexMemoryUsage() + FilterMemoryUsage() + file_name_.size() +
+         props_.smallest_key.size() + props_.largest_key.size() + props_.fallback_reason.size();
 }
 
 }  // namespace learnkv

@@ -6,7 +6,9 @@
 // that is guaranteed to hold the key's lower bound, and search only the blocks under that
 // window, starting at the predicted record's block (block i holds ordinals [iR, (i+1)R); the
 // block locator gives its bytes). Tables with the classic index binary-search it for the block
-// instead. Both share the data blocks, this interface and every test.
+// instead. Both share the data blocks, this interface and every test. Before any of that, a
+// table's membership filter (learned or classic; learned/filter_policy.h), loaded at Open,
+// lets Get and MultiGet skip keys it rules out without touching the index or a block.
 //
 // Reading never trusts the file: a truncated, corrupted or foreign file yields
 // Status::Corruption naming the file and an offset, never a crash or a read out of bounds.
@@ -21,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "learned/filter_policy.h"
 #include "learned/key_mapping.h"
 #include "learned/rmi.h"
 #include "learnkv/env.h"
@@ -83,10 +86,21 @@ class TableReader {
   // the data for keys after the last.
   uint64_t ApproximateOffsetOf(const Slice& internal_key) const;
 
-  // Memory held by the reader (index, model, properties), not counting cached blocks.
+  // False only if the table certainly holds no entry for user_key (its filter rules it out);
+  // true when the table has no filter or options.use_filters is off. For the engine, to skip
+  // a table before Get; Get and MultiGet also consult the filter themselves.
+  bool KeyMayMatch(const Slice& user_key) const {
+    return filter_ == nullptr || filter_->KeyMayMatch(user_key);
+  }
+
+  // Memory held by the reader (index, model, filter, properties), not counting cached blocks.
   size_t ApproximateMemoryUsage() const;
   // The part of it held by the index: model + locator, or the classic index block.
   size_t IndexMemoryUsage() const;
+  // The part of it held by the filter (0 without one), for learnkv.filter-memory.
+  size_t FilterMemoryUsage() const { return filter_ == nullptr ? 0 : filter_->MemoryUsage(); }
+  // The decoded filter; nullptr when the table has none or filters are not used.
+  const Filter* filter() const { return filter_.get(); }
 
   const TableProperties& properties() const { return props_; }
   // The smallest and largest internal keys (empty when the table has no entries).
@@ -124,6 +138,7 @@ class TableReader {
                        BlockContents* raw = nullptr);
   Status OpenModel(const BlockHandle& handle);
   Status OpenBlockIndex(const BlockHandle& handle);
+  Status OpenFilter(const Block& metaindex, uint64_t metaindex_offset, uint64_t footer_offset);
 
   uint32_t RecordsInBlock(uint64_t b) const {
     return static_cast<uint32_t>(b + 1 < num_blocks_ ? records_per_block_
@@ -166,6 +181,9 @@ class TableReader {
 
   // Classic index (when model_ is null).
   Block index_block_;
+
+  // Membership filter (null when the table has none or options_.use_filters is false).
+  std::unique_ptr<Filter> filter_;
 };
 
 }  // namespace learnkv

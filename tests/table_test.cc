@@ -427,7 +427,8 @@ std::vector<std::string> CollidingKeys(size_t n) {
   for (size_t i = 0; i < n; ++i) {
     char suffix[32];
     snprintf(suffix, sizeof(suffix), "%08zu", i);
-    keys.push_back(std::string("aaaaaaaa") + suffix);
+    // Past the 16 bytes that a key mapping reads after the common prefix: every key collides.
+    keys.push_back(std::string(16, 'a') + suffix);
   }
   keys.push_back("z");
   return keys;

@@ -306,6 +306,20 @@ void PrintProperties(const TableReader& reader, FILE* out) {
   if (!p.fallback_reason.empty()) {
     fprintf(out, "learnkv.index.fallback_reason: %s\n", p.fallback_reason.c_str());
   }
+  // The membership filter: what was built (learned, or the classic filter's name), its size,
+  // and its false-positive rate as measured on held-out negatives when the build had some.
+  fprintf(out, "learnkv.filter.kind: %s\n", p.filter_kind.c_str());
+  fprintf(out, "learnkv.filter.bytes: %" PRIu64 "\n", p.filter_bytes);
+  fprintf(out, "learnkv.filter.bits_per_key: %.3f\n", p.filter_bits_per_key);
+  fprintf(out, "learnkv.filter.measured_fpr: %.5f\n", p.filter_measured_fpr);
+  fprintf(out, "learnkv.filter.target_fpr: %.5f\n", p.filter_target_fpr);
+  fprintf(out, "learnkv.filter.memory: %zu\n", reader.FilterMemoryUsage());
+  if (!p.filter_reason.empty()) {
+    fprintf(out, "learnkv.filter.reason: %s\n", p.filter_reason.c_str());
+  }
+  if (!p.filter_detail.empty()) {
+    fprintf(out, "learnkv.filter.detail: %s\n", p.filter_detail.c_str());
+  }
   fputs(p.ToString().c_str(), out);
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "learned/filter_options.h"
 #include "learned/rmi.h"
 
 namespace learnkv {
@@ -64,6 +65,13 @@ struct TableOptions {
   // (a cache lookup and a block search setup). Default 8.
   double block_touch_cost = 8.0;
 
+  // Membership filter of new tables, so that lookups of absent keys skip them: its type
+  // (default kAuto: a learned filter when the negatives supplied in filter.negatives make one
+  // smaller than the classic filter, else the smaller of a blocked Bloom and a binary fuse
+  // filter), its target false-positive rate (default 0.01), and where the negatives come from
+  // (default none: classic only). See learned/filter_options.h.
+  FilterOptions filter;
+
   // ---- Reading ----
 
   // Cache of uncompressed data blocks, shared between readers. Default nullptr: no cache, each
@@ -74,6 +82,9 @@ struct TableOptions {
   bool verify_checksums = true;
   // Whether blocks read by lookups and iterators are added to block_cache. Default true.
   bool fill_cache = true;
+  // Whether readers load tables' filters and let Get/MultiGet skip tables they rule out.
+  // A filter block is always validated when loaded (its own checksum included). Default true.
+  bool use_filters = true;
 };
 
 }  // namespace learnkv
