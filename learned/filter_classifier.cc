@@ -93,10 +93,12 @@ void NgramClassifier::ForEachFeature(const Slice& key, F&& f) const {
 }
 
 int32_t NgramClassifier::Score(const Slice& key) const {
-  int32_t s = bias_;
+  // 64-bit sum, clamped: a decoded bias may be any int32 (built ones stay within +-1e9, far
+  // from the limits, so the clamp never changes a built filter's scores).
+  int64_t s = bias_;
   const int8_t* w = weights_.data();
   ForEachFeature(key, [&](uint32_t slot) { s += w[slot]; });
-  return s;
+  return static_cast<int32_t>(std::clamp<int64_t>(s, INT32_MIN, INT32_MAX));
 }
 
 size_t NgramClassifier::EncodedBytes() const {
