@@ -356,7 +356,7 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
     return true;
   }
   if (in == "filter-memory") {
-    *value = std::to_string(0);  // tables have no filters yet
+    *value = std::to_string(table_cache_->FilterMemoryUsage());
     return true;
   }
   if (in == "estimate-num-keys") {

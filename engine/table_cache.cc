@@ -89,14 +89,18 @@ void TableCache::Evict(uint64_t number) {
   shard.map.erase(it);
 }
 
-size_t TableCache::IndexMemoryUsage() {
+size_t TableCache::SumOverOpen(size_t (TableReader::*usage)() const) {
   size_t total = 0;
   for (Shard& shard : shards_) {
     MutexLock l(&shard.mu);
-    for (const Entry& e : shard.lru) total += e.second->IndexMemoryUsage();
+    for (const Entry& e : shard.lru) total += (e.second.get()->*usage)();
   }
   return total;
 }
+
+size_t TableCache::IndexMemoryUsage() { return SumOverOpen(&TableReader::IndexMemoryUsage); }
+
+size_t TableCache::FilterMemoryUsage() { return SumOverOpen(&TableReader::FilterMemoryUsage); }
 
 size_t TableCache::NumOpen() {
   size_t total = 0;

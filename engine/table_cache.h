@@ -51,9 +51,12 @@ class TableCache {
 
   // Sums over the readers currently open.
   size_t IndexMemoryUsage();
+  size_t FilterMemoryUsage();
   size_t NumOpen();
 
  private:
+  size_t SumOverOpen(size_t (TableReader::*usage)() const);
+
   using Entry = std::pair<uint64_t, std::shared_ptr<const TableReader>>;
   struct Shard {
     Mutex mu;

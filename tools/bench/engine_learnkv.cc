@@ -1,6 +1,7 @@
 // The learnkv adapter: learnkv's public DB API (include/learnkv/db.h), configured from the same
 // BenchConfig as RocksDB.
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -165,10 +166,21 @@ Status MakeOptions(const BenchConfig& c, Options* o, std::vector<std::string>* n
                                 "use --compression_type=none, lz4 or zstd");
   }
   if (c.cache_size > 0) t.block_cache = NewBlockCache(static_cast<size_t>(c.cache_size));
-  if (c.filter != FilterKind::kNone) {
-    notes->push_back(std::string("learnkv tables carry no filter yet (the learned filter is an "
-                                 "open issue): --filter=") +
-                     FilterKindName(c.filter) + " does not apply.");
+  // A Bloom filter with b bits per key has a false-positive rate of about 0.6185^b.
+  t.filter.target_fpr = std::pow(0.6185, std::max(1, c.bloom_bits));
+  switch (c.filter) {
+    case FilterKind::kNone:
+      t.filter.type = FilterType::kNone;
+      break;
+    case FilterKind::kBloom:
+      t.filter.type = FilterType::kBloom;
+      break;
+    case FilterKind::kLearned:
+      t.filter.type = FilterType::kAuto;
+      notes->push_back(
+          "learnkv's engine does not yet feed missed lookups to table builds as negatives, so "
+          "--filter=learned gives each table the smaller classic filter (binary fuse).");
+      break;
   }
   return Status::OK();
 }
