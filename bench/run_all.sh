@@ -29,6 +29,14 @@ fi
   "$OUT/table_bench.json"
 
 # ---------------------------------------------------------------------------------------------
+# Membership filters (bench/filter_bench.cc): bits per key against false-positive rate for each
+# filter and data set, and probe times. Replaces the "Membership filters" section that
+# report.py's rewrite of docs/benchmarks.md dropped, and redraws docs/img/filter_bits_fpr.png.
+"$BUILD/bin/filter_bench" --filter_csv="$OUT/filter_bench.csv"
+"$PYTHON" "$ROOT/scripts/plot_filters.py" "$OUT/filter_bench.csv" \
+  --png "$ROOT/docs/img/filter_bits_fpr.png" --section "$ROOT/docs/benchmarks.md"
+
+# ---------------------------------------------------------------------------------------------
 # learnkv vs RocksDB on db_bench's workloads (bench/compare, learnkv-bench): 10M keys, 1 and 4
 # threads, uniform and YCSB keys, 3 repetitions alternating engines — about one to two hours on
 # two cores. It adds its own section to docs/benchmarks.md (after report.py has written the
