@@ -100,6 +100,8 @@ bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase = false
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // The reply to a failed DB operation.
 std::string StatusError(const Status& s);
+// Replies with StatusError(s) and returns true if s is neither OK nor NotFound.
+bool ReplyIfError(CommandContext& ctx, const Status& s);
 
 void RegisterStringCommands(std::vector<CommandSpec>* specs);
 void RegisterKeyCommands(std::vector<CommandSpec>* specs);

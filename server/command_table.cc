@@ -121,6 +121,12 @@ std::string UnknownSubcommand(std::string_view sub, std::string_view container) 
 
 std::string StatusError(const Status& s) { return "ERR " + s.ToString(); }
 
+bool ReplyIfError(CommandContext& ctx, const Status& s) {
+  if (s.ok() || s.IsNotFound()) return false;
+  ctx.reply.Error(StatusError(s));
+  return true;
+}
+
 const CommandTable& CommandTable::Get() {
   static const CommandTable* table = new CommandTable();
   return *table;

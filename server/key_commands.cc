@@ -15,12 +15,6 @@ namespace server {
 
 namespace {
 
-bool ReplyIfError(CommandContext& ctx, const Status& s) {
-  if (s.ok() || s.IsNotFound()) return false;
-  ctx.reply.Error(StatusError(s));
-  return true;
-}
-
 void DelCommand(CommandContext& ctx) {
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {

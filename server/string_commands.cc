@@ -10,13 +10,6 @@ namespace server {
 
 namespace {
 
-// Replies with the DB error and returns true if s is neither OK nor NotFound.
-bool ReplyIfError(CommandContext& ctx, const Status& s) {
-  if (s.ok() || s.IsNotFound()) return false;
-  ctx.reply.Error(StatusError(s));
-  return true;
-}
-
 // Stores entry, or deletes the key when its expiry has already passed.
 Status Store(CommandContext& ctx, const std::string& key, const Entry& entry) {
   if (ctx.keys->Expired(entry.expire_ms)) return ctx.keys->Delete(key);
