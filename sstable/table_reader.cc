@@ -377,10 +377,7 @@ void TableReader::PredictBounds(const Slice* keys, size_t n, ApproxPos* out) con
   }
   const Rmi& model = *model_;
   for (size_t i = 0; i < n; ++i) {
-    const Slice& k = keys[i];
-    const Slice user_key =
-        k.size() >= kInternalKeyTrailerSize ? ExtractUserKey(k) : k;  // as LookupTarget
-    out[i] = model.Predict(mapper_.Map(user_key));
+    out[i] = model.Predict(mapper_.Map(LookupTarget::FromInternalKey(keys[i]).user_key));
   }
 }
 
