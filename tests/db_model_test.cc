@@ -249,6 +249,9 @@ std::string IndexKind(const std::string& line, std::string* rest) {
 // only_block: every table was built with IndexType::kBlock.
 void CheckProperties(DB* db, const Options& options, bool only_block,
                      uint64_t* num_tables = nullptr, uint64_t* rmi_tables = nullptr) {
+  // Each property reads the version current at its call: compare them on a settled tree, not
+  // across a background compaction installing a new version in between.
+  ASSERT_TRUE(db->WaitForCompaction().ok());
   uint64_t total = 0;
   for (int level = 0; level < options.num_levels; ++level) {
     std::string v;
