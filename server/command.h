@@ -16,6 +16,7 @@
 #define LEARNKV_SERVER_COMMAND_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -76,8 +77,15 @@ class CommandTable {
 
  private:
   CommandTable();
+
+  // Lets Find look a name up by string_view: no std::string built per command.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+
   std::vector<CommandSpec> specs_;
-  std::unordered_map<std::string, size_t> index_;
+  std::unordered_map<std::string, size_t, NameHash, std::equal_to<>> index_;
 };
 
 // Whether argc satisfies arity.

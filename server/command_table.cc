@@ -149,8 +149,14 @@ CommandTable::CommandTable() {
 }
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
-  if (name.size() > 32) return nullptr;
-  auto it = index_.find(Lower(name));
+  // Every command name is shorter than this; lower-casing into a stack buffer keeps the
+  // lookup, done once per request, free of allocations.
+  char lower[32];
+  if (name.size() > sizeof(lower)) return nullptr;
+  for (size_t i = 0; i < name.size(); ++i) {
+    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  auto it = index_.find(std::string_view(lower, name.size()));
   return it == index_.end() ? nullptr : &specs_[it->second];
 }
 

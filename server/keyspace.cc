@@ -164,21 +164,48 @@ Status ReadView::DeleteAllUserKeys() { return Status::NotSupported("write throug
 
 // ---- WriteView ----
 
+void WriteView::AppendStoredKey(std::string_view key) {
+  if (!key.empty() && static_cast<uint8_t>(key[0]) == 0xFF) log_.append("\xff\x00", 2);
+  log_.append(key);
+}
+
+void WriteView::IndexUpdates() {
+  for (; indexed_ < updates_.size(); ++indexed_) {
+    const std::string_view key = updates_[indexed_].key(log_);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      it->second = indexed_;
+    } else {
+      index_.emplace(std::string(key), indexed_);
+    }
+  }
+}
+
+const WriteView::Update* WriteView::FindUpdate(std::string_view stored_key) {
+  if (updates_.empty()) return nullptr;
+  IndexUpdates();
+  auto it = index_.find(stored_key);
+  return it == index_.end() ? nullptr : &updates_[it->second];
+}
+
 Status WriteView::Get(std::string_view key, Entry* entry) {
-  std::string stored_key = EncodeUserKey(key);
-  auto it = overlay_.find(stored_key);
+  std::string_view stored_key = key;
+  if (!key.empty() && static_cast<uint8_t>(key[0]) == 0xFF) {
+    scratch_ = EncodeUserKey(key);
+    stored_key = scratch_;
+  }
   Status s;
-  if (it != overlay_.end()) {
-    if (!it->second.has_value()) return Status::NotFound(Slice());
-    s = DecodeValue(*it->second, entry);
+  if (const Update* u = FindUpdate(stored_key)) {
+    if (u->deleted) return Status::NotFound(Slice());
+    s = DecodeValue(u->value(log_), entry);
   } else {
     std::string stored;
-    s = db_->Get(ReadOptions(), stored_key, &stored);
+    s = db_->Get(ReadOptions(), Slice(stored_key.data(), stored_key.size()), &stored);
     if (s.ok()) s = DecodeValue(stored, entry);
   }
   if (s.ok() && Expired(entry->expire_ms)) {
-    batch_.Delete(stored_key);
-    overlay_[std::move(stored_key)] = std::nullopt;
+    Status ds = Delete(key);
+    if (!ds.ok()) return ds;
     return Status::NotFound("expired");
   }
   return s;
@@ -192,17 +219,39 @@ void WriteView::MultiGet(const std::vector<std::string_view>& keys, std::vector<
 }
 
 Status WriteView::Put(std::string_view key, const Entry& entry) {
-  std::string stored_key = EncodeUserKey(key);
-  std::string stored = EncodeValue(entry.value, entry.expire_ms);
-  Status s = batch_.Put(stored_key, stored);
-  if (s.ok()) overlay_[std::move(stored_key)] = std::move(stored);
+  const size_t key_offset = log_.size();
+  AppendStoredKey(key);
+  const size_t value_offset = log_.size();
+  if (entry.expire_ms != 0) {
+    log_.push_back(static_cast<char>(kTypeString | kHasExpiry));
+    PutBigEndian64(&log_, static_cast<uint64_t>(entry.expire_ms));
+  } else {
+    log_.push_back(static_cast<char>(kTypeString));
+  }
+  log_.append(entry.value);
+  const size_t key_size = value_offset - key_offset;
+  const size_t value_size = log_.size() - value_offset;
+  Status s = batch_.Put(Slice(log_.data() + key_offset, key_size),
+                        Slice(log_.data() + value_offset, value_size));
+  if (!s.ok()) {
+    log_.resize(key_offset);
+    return s;
+  }
+  updates_.push_back(
+      {key_offset, static_cast<uint32_t>(key_size), static_cast<uint32_t>(value_size), false});
   return s;
 }
 
 Status WriteView::Delete(std::string_view key) {
-  std::string stored_key = EncodeUserKey(key);
-  Status s = batch_.Delete(stored_key);
-  if (s.ok()) overlay_[std::move(stored_key)] = std::nullopt;
+  const size_t key_offset = log_.size();
+  AppendStoredKey(key);
+  const size_t key_size = log_.size() - key_offset;
+  Status s = batch_.Delete(Slice(log_.data() + key_offset, key_size));
+  if (!s.ok()) {
+    log_.resize(key_offset);
+    return s;
+  }
+  updates_.push_back({key_offset, static_cast<uint32_t>(key_size), 0, true});
   return s;
 }
 
@@ -210,14 +259,18 @@ Status WriteView::Commit() {
   Status s;
   if (batch_.Count() > 0) s = db_->Write(options_, &batch_);
   batch_.Clear();
-  overlay_.clear();
+  log_.clear();
+  updates_.clear();
+  indexed_ = 0;
+  index_.clear();
   return s;
 }
 
 Status WriteView::DeleteAllUserKeys() {
-  // Keys the batch itself added are deleted too (the overlay's puts).
-  for (auto& [stored_key, value] : overlay_) {
-    if (value.has_value()) batch_.Delete(stored_key);
+  // Keys the batch itself added are deleted too (its latest update of each key is a put).
+  IndexUpdates();
+  for (const auto& [stored_key, pos] : index_) {
+    if (!updates_[pos].deleted) batch_.Delete(stored_key);
   }
   Status s = Commit();
   if (!s.ok()) return s;

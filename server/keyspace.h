@@ -24,7 +24,7 @@
 #define LEARNKV_SERVER_KEYSPACE_H_
 
 #include <cstdint>
-#include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -119,6 +119,11 @@ class ReadView : public Keyspace {
 // Builds one atomic write batch. Reads see the DB overlaid with the batch's own updates.
 // Only the writer thread (the DB's only writer of user keys) uses one, so a read followed by a
 // write in the same view is atomic.
+//
+// Put and Delete allocate nothing once the view has warmed up: each update is appended to a
+// log (one byte buffer) besides the batch, and the key -> latest update index that reads
+// consult is built from that log only when the batch is first read after new updates. A
+// batch of plain SETs never builds it.
 class WriteView : public Keyspace {
  public:
   // Commits use `options` (sync or not).
@@ -139,15 +144,46 @@ class WriteView : public Keyspace {
   size_t PendingBytes() const { return batch_.ApproximateSize(); }
   uint32_t PendingUpdates() const { return batch_.Count(); }
 
-  // Writes the batch (if not empty) and starts a new one.
+  // Writes the batch (if not empty) and starts a new one. The view may be used again (it
+  // keeps its buffers).
   Status Commit();
 
  private:
+  // One update of the batch: where its stored key and value lie in log_.
+  struct Update {
+    size_t key_offset;
+    uint32_t key_size;
+    uint32_t value_size;  // the value follows the key in log_
+    bool deleted;
+    std::string_view key(const std::string& log) const {
+      return std::string_view(log).substr(key_offset, key_size);
+    }
+    std::string_view value(const std::string& log) const {
+      return std::string_view(log).substr(key_offset + key_size, value_size);
+    }
+  };
+  // Looks the index up by string_view: no std::string built per read.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+
+  // Appends the stored form of `key` to log_ (0xFF-escaped as the layout requires).
+  void AppendStoredKey(std::string_view key);
+  // Adds the updates appended to log_ since the last call to index_.
+  void IndexUpdates();
+  // The batch's latest update of a stored key, or null.
+  const Update* FindUpdate(std::string_view stored_key);
+
   DB* db_;
   const WriteOptions options_;
   WriteBatch batch_;
-  // Stored key -> stored value (nullopt: deleted) for every key the batch changes.
-  std::unordered_map<std::string, std::optional<std::string>> overlay_;
+  std::string log_;              // every update's stored key and value, in batch order
+  std::vector<Update> updates_;  // into log_, in batch order
+  size_t indexed_ = 0;           // updates_[0, indexed_) are in index_
+  // Stored key -> position in updates_ of its latest update.
+  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> index_;
+  std::string scratch_;  // a stored key built for a lookup
 };
 
 }  // namespace server

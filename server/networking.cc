@@ -23,6 +23,9 @@ constexpr int kMaxAcceptsPerEvent = 1000;
 // GETs of one client in one read batch; more wait for the next batch (bounds the replies
 // produced before the output limits are checked).
 constexpr int kMaxGetsPerBatch = 64;
+// RunGetBatch keeps the value strings of one batch for the next, except those grown larger
+// than this (an occasional huge value should not stay in memory).
+constexpr size_t kMaxKeptValueBytes = 16 << 10;
 }  // namespace
 
 // One connection.
@@ -123,6 +126,36 @@ class IoThread::Group : public WriteGroup {
 
   IoThread* const io_;
 };
+
+Status CheckPortFree(const std::string& address, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  const std::string port_str = std::to_string(port);
+  const int rc = getaddrinfo(address.c_str(), port_str.c_str(), &hints, &res);
+  if (rc != 0) return Status::InvalidArgument("bind " + address, gai_strerror(rc));
+  Status status;
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    // SO_REUSEADDR only: connections in TIME_WAIT do not count, a listening socket does.
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    const bool bound = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    const int error = errno;
+    close(fd);
+    if (bound) break;  // the address Listen() will take (it stops at the first it can bind)
+    if (error == EADDRINUSE) {
+      status = Status::IOError("bind " + address + ":" + port_str, std::strerror(error));
+      break;
+    }
+  }
+  freeaddrinfo(res);
+  return status;
+}
 
 IoThread::IoThread(ServerContext* server, std::unique_ptr<EventLoop> loop)
     : server_(server), loop_(std::move(loop)), get_spec_(CommandTable::Get().Find("get")) {
@@ -474,23 +507,22 @@ void IoThread::BeforeSleep() {
 
 void IoThread::RunGetBatch() {
   while (!gets_.empty()) {
-    std::vector<PendingGet> batch;
-    batch.swap(gets_);
-    std::vector<std::string_view> keys;
-    keys.reserve(batch.size());
-    for (const PendingGet& g : batch) keys.push_back(g.key);
+    // The batch's vectors are members that keep their capacity, and so do the value strings
+    // MultiGet fills: a steady stream of batches allocates nothing here.
+    get_batch_.swap(gets_);
+    gets_.clear();
+    get_keys_.clear();
+    for (const PendingGet& g : get_batch_) get_keys_.push_back(g.key);
     ReadView view(server_->db, NowMs());
-    std::vector<std::string> stored;
-    std::vector<Status> statuses;
-    view.MultiGetStored(keys, &stored, &statuses);
+    view.MultiGetStored(get_keys_, &get_values_, &get_statuses_);
     ServerStats& st = server_->stats;
     st.multiget_batches.fetch_add(1, std::memory_order_relaxed);
-    st.multiget_keys.fetch_add(batch.size(), std::memory_order_relaxed);
+    st.multiget_keys.fetch_add(get_batch_.size(), std::memory_order_relaxed);
     uint64_t hits = 0;
     const uint64_t limit = server_->runtime.output_buffer_limit();
     std::vector<Client*> touched;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      Client* c = batch[i].client;
+    for (size_t i = 0; i < get_batch_.size(); ++i) {
+      Client* c = get_batch_[i].client;
       --c->pending_gets;
       if (touched.empty() || touched.back() != c) touched.push_back(c);
       if (c->closed) continue;
@@ -501,18 +533,23 @@ void IoThread::RunGetBatch() {
       ReplyBuilder reply(&c->out, c->session.protocol);
       std::string_view payload;
       int64_t expire_ms = 0;
-      if (statuses[i].ok() && ViewValue(stored[i], &payload, &expire_ms)) {
+      const Status& status = get_statuses_[i];
+      if (status.ok() && ViewValue(get_values_[i], &payload, &expire_ms)) {
         ++hits;
         reply.Bulk(payload);
-      } else if (statuses[i].IsNotFound()) {
+      } else if (status.IsNotFound()) {
         reply.Null();
       } else {
-        reply.Error(StatusError(statuses[i]));
+        reply.Error(StatusError(status));
       }
       MarkOutput(c);
     }
     st.keyspace_hits.fetch_add(hits, std::memory_order_relaxed);
-    st.keyspace_misses.fetch_add(batch.size() - hits, std::memory_order_relaxed);
+    st.keyspace_misses.fetch_add(get_batch_.size() - hits, std::memory_order_relaxed);
+    get_batch_.clear();
+    for (std::string& v : get_values_) {
+      if (v.capacity() > kMaxKeptValueBytes) std::string().swap(v);  // one huge value
+    }
     QueueExpiredDeletes(view.TakeExpired());
     for (Client* c : touched) Resume(c);
   }

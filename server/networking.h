@@ -37,6 +37,11 @@
 namespace learnkv {
 namespace server {
 
+// IOError if some socket is already bound to address:port. Every I/O thread binds the port
+// with SO_REUSEPORT, which would also let a second server process bind it and silently take
+// part of the connections; checking first makes a port in use an error, as in Redis.
+Status CheckPortFree(const std::string& address, int port);
+
 class IoThread {
  public:
   IoThread(ServerContext* server, std::unique_ptr<EventLoop> loop);
@@ -95,7 +100,12 @@ class IoThread {
   std::unordered_map<Client*, std::unique_ptr<Client>> clients_;
   std::vector<Client*> flush_list_;
   std::vector<Client*> closed_;
-  std::vector<PendingGet> gets_;
+  std::vector<PendingGet> gets_;  // GETs dispatched since the last RunGetBatch
+  // RunGetBatch's working set, kept between batches for its capacity.
+  std::vector<PendingGet> get_batch_;
+  std::vector<std::string_view> get_keys_;
+  std::vector<std::string> get_values_;
+  std::vector<Status> get_statuses_;
   std::unique_ptr<Group> group_;
   std::thread thread_;
 };

@@ -52,6 +52,11 @@ Status Server::Start() {
   if (o.io_threads < 1 || o.io_threads > 64) {
     return Status::InvalidArgument("io_threads must be between 1 and 64");
   }
+  for (const std::string& raw : addresses) {
+    if (!raw.empty() && raw[0] == '-') continue;  // optional: Listen() skips it if unusable
+    Status ps = CheckPortFree(raw, o.port);
+    if (!ps.ok()) return ps;
+  }
   Options db_options = o.db_options;
   db_options.create_if_missing = true;
   Status s = DB::Open(db_options, o.dir, &db_);

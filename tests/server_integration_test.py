@@ -388,6 +388,27 @@ class PipelineAndTransactionTest(SharedServerTest):
         self.assertEqual(res[1::3], [str(i).encode() for i in range(2000)])
         self.assertEqual(res[-1], 2000)
 
+    def test_write_batch_reads_its_own_writes(self):
+        # Sent in one piece, these writes land in one write batch: each read-modify-write
+        # must see the updates before it in that batch (WriteView's index of its own log).
+        p = self.r.pipeline(transaction=False)
+        p.set("w", "1").append("w", "2").incr("w").getset("w", "a").setnx("w", "b")
+        p.getdel("w").setnx("w", "c").get("w")
+        p.set(b"\xffw", "x").append(b"\xffw", "y").getdel(b"\xffw").incr(b"\xffw")
+        p.set("gone", "v", px=1)
+        for _ in range(300):
+            p.incr("n")
+        p.set("n2", 5).decrby("n2", 7).incrby("n2", 1)
+        res = p.execute()
+        self.assertEqual(res[:8], [True, 2, 13, b"13", False, b"a", True, b"c"])
+        self.assertEqual(res[8:12], [True, 2, b"xy", 1])
+        self.assertEqual(res[13:313], list(range(1, 301)))
+        self.assertEqual(res[313:], [True, -2, -1])
+        time.sleep(0.01)
+        self.assertIsNone(self.r.get("gone"))
+        self.assertEqual(self.r.get(b"\xffw"), b"1")
+        self.assertEqual(self.r.mget("w", "n", "n2"), [b"c", b"300", b"-1"])
+
     def test_multi_exec(self):
         p = self.r.pipeline(transaction=True)
         p.set("a", "1").incr("a").get("a").mget("a", "b").delete("a")
@@ -601,6 +622,24 @@ class AuthTest(unittest.TestCase):
         s = Server("protected", "--bind=0.0.0.0", "--protected-mode", "no").start()
         self.assertTrue(s.client().ping())
         self.assertEqual(s.stop(), 0)
+
+    def test_port_in_use(self):
+        # SO_REUSEPORT must not let a second server share the port (and half the clients).
+        first = Server("port_first").start()
+        second = Server("port_second")
+        second.port = first.port
+        try:
+            second.start(wait=False)
+            self.assertNotEqual(second.proc.wait(timeout=20), 0)
+            second.proc = None
+            second.log.close()
+            with open(second.dir + ".log", "rb") as log:
+                self.assertIn(b"Address already in use", log.read())
+            self.assertTrue(first.client().ping())
+        finally:
+            if second.proc is not None:
+                second.stop(signal.SIGKILL)
+            self.assertEqual(first.stop(), 0)
 
 
 class LimitsTest(unittest.TestCase):
