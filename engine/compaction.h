@@ -34,6 +34,8 @@ class Compaction {
   int output_level() const { return level_ + 1; }
   VersionEdit* edit() { return &edit_; }
   const Version* input_version() const { return input_version_.get(); }
+  // The same, for what must keep it (and its files) alive while the compaction runs.
+  std::shared_ptr<const Version> shared_input_version() const { return input_version_; }
 
   // which: 0 for level's inputs, 1 for level + 1's.
   const FileList& inputs(int which) const { return inputs_[which]; }

@@ -74,11 +74,17 @@ DBImpl::DBImpl(const Options& options, const std::string& dbname)
       dbname_(dbname),
       info_log_(InfoLog::Null()),
       bg_work_cv_(&mutex_),
-      bg_cv_(&mutex_) {
+      bg_cv_(&mutex_),
+      wal_sync_cv_(&mutex_) {
   // LevelDB keeps a few descriptors for the WAL, MANIFEST and LOG out of the table budget.
   const size_t table_capacity = static_cast<size_t>(std::max(options_.max_open_files - 10, 20));
   table_cache_ =
       std::make_unique<TableCache>(dbname_, env_, options_.table_options, table_capacity);
+  if (FilterTypeLearns(options_.table_options.filter.type) &&
+      options_.filter_misses_per_level > 0) {
+    miss_sampler_ = std::make_unique<LookupMissSampler>(options_.filter_misses_per_level,
+                                                        options_.filter_miss_sample_interval);
+  }
   // versions_ is made by OpenImpl, once the info LOG it reports to is open.
 }
 
@@ -94,6 +100,7 @@ DBImpl::~DBImpl() {
   imm_.clear();
   log_.reset();
   logfile_.reset();
+  spare_wal_.reset();
 }
 
 Status DBImpl::CheckOpen() const {
@@ -139,7 +146,9 @@ Status DBImpl::Get(const ReadOptions& options, const Slice& key, std::string* va
   for (MemTable* imm : sv->imm) {
     if (imm->Get(lkey.internal_key(), value, &s)) return s;
   }
-  return sv->current->Get(table_cache_.get(), lkey.internal_key(), value);
+  LookupMissSampler* const misses =
+      miss_sampler_ != nullptr && miss_sampler_->ShouldSample() ? miss_sampler_.get() : nullptr;
+  return sv->current->Get(table_cache_.get(), lkey.internal_key(), value, misses);
 }
 
 void DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys,
@@ -174,13 +183,16 @@ void DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys
       done = sv->imm[j]->Get(k.lookup_key, k.value, k.status);
     }
     k.done = done;
-    if (!done) pending.push_back(&k);
+    if (!done) {
+      k.sample_misses = miss_sampler_ != nullptr && miss_sampler_->ShouldSample();
+      pending.push_back(&k);
+    }
   }
   // Sorted keys let each table take its keys as one contiguous group.
   std::sort(pending.begin(), pending.end(), [](const MultiGetKey* a, const MultiGetKey* b) {
     return a->user_key.compare(b->user_key) < 0;
   });
-  sv->current->MultiGet(table_cache_.get(), &pending);
+  sv->current->MultiGet(table_cache_.get(), &pending, miss_sampler_.get());
   for (MultiGetKey* k : pending) {
     if (!k->done) *k->status = Status::NotFound(Slice());
   }
@@ -335,17 +347,18 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
     for (int level = 0; level < options_.num_levels; ++level) {
       for (const auto& f : v->files(level)) {
         const bool learned = f->index_kind == static_cast<uint8_t>(IndexType::kLearned);
-        std::snprintf(buf, sizeof(buf),
-                      "level %d #%06" PRIu64 " size %" PRIu64 " entries %" PRIu64
-                      " index %s%s%s%s leaves %" PRIu64 " max_error %" PRIu64
-                      " mean_error %.2f index_bytes %" PRIu64 " build_micros %" PRIu64
-                      " training_micros %" PRIu64 "\n",
-                      level, f->number, f->file_size, f->num_entries, learned ? "rmi" : "block",
-                      learned || f->fallback_reason.empty() ? "" : " (",
-                      learned ? "" : f->fallback_reason.c_str(),
-                      learned || f->fallback_reason.empty() ? "" : ")", f->model_leaves,
-                      f->model_max_error, f->model_mean_error, f->index_bytes, f->build_micros,
-                      f->training_micros);
+        std::snprintf(
+            buf, sizeof(buf),
+            "level %d #%06" PRIu64 " size %" PRIu64 " entries %" PRIu64
+            " index %s%s%s%s leaves %" PRIu64 " max_error %" PRIu64
+            " mean_error %.2f index_bytes %" PRIu64 " build_micros %" PRIu64
+            " training_micros %" PRIu64 " filter %s filter_bytes %" PRIu64 " filter_fpr %.3g\n",
+            level, f->number, f->file_size, f->num_entries, learned ? "rmi" : "block",
+            learned || f->fallback_reason.empty() ? "" : " (",
+            learned ? "" : f->fallback_reason.c_str(),
+            learned || f->fallback_reason.empty() ? "" : ")", f->model_leaves, f->model_max_error,
+            f->model_mean_error, f->index_bytes, f->build_micros, f->training_micros,
+            FileFilterKindName(f->filter_kind), f->filter_bytes, f->filter_target_fpr);
         value->append(buf);
       }
     }
@@ -357,6 +370,15 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
   }
   if (in == "filter-memory") {
     *value = std::to_string(table_cache_->FilterMemoryUsage());
+    return true;
+  }
+  if (in == "filters") {
+    std::shared_ptr<Version> v;
+    {
+      MutexLock l(&mutex_);
+      v = versions_->current();
+    }
+    *value = FiltersToString(*v, options_, miss_sampler_.get());
     return true;
   }
   if (in == "estimate-num-keys") {
@@ -386,8 +408,10 @@ Status DBImpl::Close() {
     shutting_down_.store(true, std::memory_order_release);
     bg_work_cv_.SignalAll();
     bg_cv_.SignalAll();
-    // Writers queued behind a stall see shutting_down_ and leave.
+    // Writers queued behind a stall see shutting_down_ and leave; a SyncWAL finishes its
+    // fsync (the file may be logfile_ itself).
     while (!writers_.empty()) bg_cv_.Wait();
+    while (wal_syncing_ != 0) wal_sync_cv_.Wait();
   }
   for (std::thread& t : bg_threads_) t.join();
   bg_threads_.clear();
@@ -397,6 +421,12 @@ Status DBImpl::Close() {
     log_.reset();
     s = logfile_->Close();
     logfile_.reset();
+  }
+  if (spare_wal_ != nullptr) {
+    // Unused: an empty WAL, not worth leaving for the next Open to replay.
+    spare_wal_->Close();
+    spare_wal_.reset();
+    env_->RemoveFile(WalFileName(dbname_, spare_wal_number_));
   }
   info_log_->Log("Closed %s", dbname_.c_str());
   db_lock_.reset();

@@ -9,7 +9,15 @@
 //
 // Reads take no DB mutex: the current memtables and Version are published together as a
 // refcounted SuperVersion, which a read copies under a tiny lock of its own and then searches
-// lock-free.
+// lock-free. With learned filters, about one point lookup in 16 also notes the tables it
+// missed (LookupMissSampler), and flushes and compactions hand those keys to their table
+// builds as negatives (level_filters.h).
+//
+// SyncWAL fsyncs the WAL outside the writer queue: it takes its turn in the queue only to
+// mark the current WAL as being synced. A leader that then has a batch to log moves on to a
+// spare WAL file made ready beforehand and leaves the old one to SyncWAL, which closes it
+// after the fsync; so a memtable's writes may span several WAL files, and recovery replays
+// every WAL from the MANIFEST's log number on, in order.
 //
 // Source files: db_impl.cc (reads, snapshots, properties, Close), db_impl_write.cc (the write
 // path), db_impl_compaction.cc (background work), db_impl_open.cc (Open, recovery, DestroyDB).
@@ -31,6 +39,7 @@
 #include "engine/compaction.h"
 #include "engine/db_stats.h"
 #include "engine/info_log.h"
+#include "engine/level_filters.h"
 #include "engine/log_writer.h"
 #include "engine/memtable.h"
 #include "engine/table_cache.h"
@@ -58,6 +67,7 @@ class DBImpl final : public DB {
   Status Flush(const FlushOptions& options) override;
   Status CompactRange(const Slice* begin, const Slice* end) override;
   Status WaitForCompaction() override;
+  Status SyncWAL() override;
   bool GetProperty(const Slice& property, std::string* value) override;
   void GetApproximateSizes(const Range* ranges, int n, uint64_t* sizes) override;
   Status Close() override;
@@ -119,6 +129,18 @@ class DBImpl final : public DB {
   // to a new memtable when the current one is full (or force).
   Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   Status SwitchMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Wakes the writer now at the front of the queue (or Close, waiting for it to drain).
+  void SignalNextWriter() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Makes spare_wal_ a ready WAL file (created, its directory entry synced) unless it is one;
+  // releases the mutex for the I/O. Without one (an error), writers wait for SyncWAL's fsync.
+  void PrepareSpareWal() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Hands over spare_wal_ if it may follow the current WAL (a newer number); discards it if
+  // not. False when there is none to use.
+  bool TakeSpareWal(std::unique_ptr<WritableFile>* file, uint64_t* number)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The write leader's move off a WAL that SyncWAL is syncing, to the spare WAL (or, without
+  // one, a wait for the fsync).
+  Status LeaveWalBeingSynced() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // The first background error sticks: writes fail with it from then on.
   void RecordBackgroundError(const Status& s) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
@@ -137,6 +159,11 @@ class DBImpl final : public DB {
   Status DoCompactionWork(Compaction* c, std::vector<FileMetaData>* outputs)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   std::unique_ptr<Iterator> MakeCompactionInput(Compaction* c);
+  // The levels as a job will leave them, for its filters' rate (OutputFilterPlan): the
+  // current level sizes with the job's `keys` (entries) in from_tables tables moved from
+  // from_level (-1: a flush's memtable) into output_level.
+  std::vector<LevelFilterLoad> JobFilterLoads(int from_level, int from_tables, uint64_t keys,
+                                              int output_level) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void DeleteObsoleteFiles() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   Status RunManualCompaction(int level, const Slice* begin, const Slice* end);
 
@@ -174,7 +201,21 @@ class DBImpl final : public DB {
   // The WAL. Changed only by the write leader, under mutex_; the leader uses them unlocked.
   std::unique_ptr<WritableFile> logfile_;
   std::unique_ptr<log::Writer> log_;
-  uint64_t logfile_number_ GUARDED_BY(mutex_) = 0;
+  uint64_t logfile_number_ GUARDED_BY(mutex_) = 0;        // the WAL written now
+  uint64_t mem_log_number_ GUARDED_BY(mutex_) = 0;        // the first WAL holding mem_'s writes
+  uint64_t logfile_synced_bytes_ GUARDED_BY(mutex_) = 0;  // of logfile_, known durable
+
+  // SyncWAL's state. Calls take turns on sync_wal_mutex_ (taken before mutex_).
+  Mutex sync_wal_mutex_;
+  // The WAL that SyncWAL is syncing outside the writer queue (0: none); no leader appends to
+  // it meanwhile. Once writers have moved on, the file waits in sealed_wal_ for SyncWAL to
+  // close it.
+  uint64_t wal_syncing_ GUARDED_BY(mutex_) = 0;
+  std::unique_ptr<WritableFile> sealed_wal_ GUARDED_BY(mutex_);
+  CondVar wal_sync_cv_;  // signalled when wal_syncing_ returns to 0
+  // An empty WAL file, created and its directory entry synced, that the next WAL switch uses.
+  std::unique_ptr<WritableFile> spare_wal_ GUARDED_BY(mutex_);
+  uint64_t spare_wal_number_ GUARDED_BY(mutex_) = 0;
 
   std::deque<Writer*> writers_ GUARDED_BY(mutex_);
   WriteBatch group_batch_ GUARDED_BY(mutex_);  // the leader's merged group
@@ -188,6 +229,10 @@ class DBImpl final : public DB {
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mutex_);
   Status bg_error_ GUARDED_BY(mutex_);
   DBStats stats_ GUARDED_BY(mutex_);
+
+  // Missed point lookups per level, for learned filters; null unless the filter type may
+  // learn (kAuto, kLearned) and options_.filter_misses_per_level > 0. Thread-safe itself.
+  std::unique_ptr<LookupMissSampler> miss_sampler_;
 
   mutable Mutex sv_mutex_;  // guards only the pointer below; held for a copy
   std::shared_ptr<const SuperVersion> super_version_ GUARDED_BY(sv_mutex_);

@@ -9,6 +9,7 @@
 #include "engine/level_iterator.h"
 #include "engine/merging_iterator.h"
 #include "engine/table_file_writer.h"
+#include "learnkv/compaction_filter.h"
 
 namespace learnkv {
 
@@ -133,7 +134,7 @@ void DBImpl::FlushOldestMemTable() {
   if (s.ok()) {
     // The WALs before the next memtable's are no longer needed. Only this thread flushes, so
     // imm_.front() is still ours.
-    edit.SetLogNumber(imm_.size() > 1 ? imm_[1].log_number : logfile_number_);
+    edit.SetLogNumber(imm_.size() > 1 ? imm_[1].log_number : mem_log_number_);
     s = versions_->LogAndApply(&edit, &mutex_);
   }
   pending_outputs_.erase(meta.number);
@@ -160,11 +161,17 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, FileMetaData* 
   const uint64_t number = versions_->NewFileNumber();
   pending_outputs_.insert(number);
   meta->number = number;
+  const std::shared_ptr<const Version> version = versions_->current();
+  const std::vector<LevelFilterLoad> loads =
+      JobFilterLoads(-1, 0, mem->num_entries(), /*output_level=*/0);
   Status s;
   {
     mutex_.Unlock();
+    const OutputFilterPlan filters(options_, miss_sampler_.get(), version, table_cache_.get(), 0,
+                                   loads);
     std::unique_ptr<TableFileWriter> out;
-    s = TableFileWriter::Open(env_, dbname_, number, options_.table_options, &out);
+    s = TableFileWriter::Open(env_, dbname_, number, filters.table_options(), &out,
+                              filters.NewNegatives());
     if (s.ok()) {
       std::unique_ptr<Iterator> iter = mem->NewIterator();
       for (iter->SeekToFirst(); iter->Valid(); iter->Next()) out->Add(iter->key(), iter->value());
@@ -261,12 +268,39 @@ std::unique_ptr<Iterator> DBImpl::MakeCompactionInput(Compaction* c) {
   return NewMergingIterator(std::move(children));
 }
 
+std::vector<LevelFilterLoad> DBImpl::JobFilterLoads(int from_level, int from_tables, uint64_t keys,
+                                                    int output_level) {
+  mutex_.AssertHeld();
+  std::vector<LevelFilterLoad> loads = LevelLoads(*versions_->current(), options_.num_levels);
+  if (from_level >= 0) {
+    LevelFilterLoad& from = loads[static_cast<size_t>(from_level)];
+    from.num_keys -= std::min(from.num_keys, keys);
+    if (from_level == 0) from.probes = std::max(0.0, from.probes - from_tables);
+  }
+  LevelFilterLoad& to = loads[static_cast<size_t>(output_level)];
+  to.num_keys += keys;
+  // A flush adds an L0 table; a compaction's outputs make one more probed level at most.
+  to.probes = output_level == 0 ? to.probes + 1 : 1;
+  return loads;
+}
+
 Status DBImpl::DoCompactionWork(Compaction* c, std::vector<FileMetaData>* outputs) {
   mutex_.AssertHeld();
   // Versions older than this are visible to no snapshot and no future read.
   const SequenceNumber smallest_snapshot = SmallestSnapshot();
+  // The compaction filter may only see versions no snapshot sees: newer than the newest one.
+  const bool has_snapshots = !snapshots_.empty();
+  const SequenceNumber newest_snapshot = has_snapshots ? *snapshots_.rbegin() : 0;
+  const CompactionFilter* const compaction_filter = options_.compaction_filter.get();
   const bool single_thread = options_.max_background_jobs == 1;
+  uint64_t input0_entries = 0;
+  for (const auto& f : c->inputs(0)) input0_entries += f->num_entries;
+  const std::vector<LevelFilterLoad> loads = JobFilterLoads(
+      c->level(), static_cast<int>(c->inputs(0).size()), input0_entries, c->output_level());
   mutex_.Unlock();
+  // Deeper keys for the outputs' negatives are read in the input version, which keeps them.
+  const OutputFilterPlan filters(options_, miss_sampler_.get(), c->shared_input_version(),
+                                 table_cache_.get(), c->output_level(), loads);
 
   std::unique_ptr<Iterator> input = MakeCompactionInput(c);
   std::unique_ptr<TableFileWriter> out;
@@ -287,6 +321,8 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::vector<FileMetaData>* output
   std::string current_user_key;
   bool has_current_user_key = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
+  std::string tombstone;  // a value the compaction filter removed, as a deletion
+  uint64_t filtered = 0;
   for (input->SeekToFirst(); input->Valid(); input->Next()) {
     if (shutting_down_.load(std::memory_order_acquire)) {
       s = Status::Aborted("compaction stopped: the DB is closing");
@@ -318,14 +354,30 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::vector<FileMetaData>* output
       last_sequence_for_key = kMaxSequenceNumber;
     }
 
+    Slice out_key = key, out_value = input->value();
     bool drop = false;
     if (last_sequence_for_key <= smallest_snapshot) {
       drop = true;  // a newer version of the key is visible to every reader
-    } else if (ikey.type == kTypeDeletion && ikey.sequence <= smallest_snapshot &&
-               c->IsBaseLevelForKey(ikey.user_key)) {
-      // Every reader sees this tombstone, and no deeper level holds a value it must hide;
-      // older versions in this compaction are dropped by the rule above.
-      drop = true;
+    } else {
+      bool deletion = ikey.type == kTypeDeletion;
+      if (compaction_filter != nullptr && last_sequence_for_key == kMaxSequenceNumber &&
+          ikey.type == kTypeValue && (!has_snapshots || ikey.sequence > newest_snapshot) &&
+          compaction_filter->Filter(c->output_level(), ikey.user_key, out_value) ==
+              CompactionFilter::Decision::kRemove) {
+        // As if the key had been deleted at this sequence: the tombstone keeps older versions
+        // (deeper, or kept here for snapshots) hidden, and goes by the rule below.
+        tombstone.clear();
+        AppendInternalKey(&tombstone, ikey.user_key, ikey.sequence, kTypeDeletion);
+        out_key = tombstone;
+        out_value = Slice();
+        deletion = true;
+        ++filtered;
+      }
+      if (deletion && ikey.sequence <= smallest_snapshot && c->IsBaseLevelForKey(ikey.user_key)) {
+        // Every reader sees this tombstone, and no deeper level holds a value it must hide;
+        // older versions in this compaction are dropped by the rule above.
+        drop = true;
+      }
     }
     last_sequence_for_key = ikey.sequence;
     if (drop) continue;
@@ -336,13 +388,14 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::vector<FileMetaData>* output
       pending_outputs_.insert(number);
       mutex_.Unlock();
       // Until installed, its number stays in pending_outputs_ (erased by RunCompaction).
-      s = TableFileWriter::Open(env_, dbname_, number, options_.table_options, &out);
+      s = TableFileWriter::Open(env_, dbname_, number, filters.table_options(), &out,
+                                filters.NewNegatives());
       if (!s.ok()) {
         failed.push_back(number);
         break;
       }
     }
-    out->Add(key, input->value());
+    out->Add(out_key, out_value);
   }
   if (s.ok()) s = input->status();
   if (s.ok() && out != nullptr) s = finish_output();
@@ -351,6 +404,11 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::vector<FileMetaData>* output
   input.reset();
   mutex_.Lock();
   for (uint64_t number : failed) pending_outputs_.erase(number);
+  if (s.ok() && filtered > 0) {
+    stats_.compaction_filter_removed += filtered;
+    info_log_->Log("Compaction filter %s removed %" PRIu64 " values of %s",
+                   compaction_filter->Name(), filtered, c->InputSummary().c_str());
+  }
   return s;
 }
 
@@ -398,7 +456,8 @@ void DBImpl::DeleteObsoleteFiles() {
     bool keep = true;
     switch (type) {
       case FileType::kWalFile:
-        keep = number >= versions_->LogNumber();
+        // (A WAL that SyncWAL still syncs is closed by it, then removed on a later pass.)
+        keep = number >= versions_->LogNumber() || number == wal_syncing_;
         break;
       case FileType::kManifestFile:
         // Newer ones may be being written by LogAndApply.

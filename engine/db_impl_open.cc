@@ -134,6 +134,7 @@ Status DBImpl::OpenImpl() {
   logfile_ = std::move(file);
   log_ = std::make_unique<log::Writer>(logfile_.get());
   logfile_number_ = new_log_number;
+  mem_log_number_ = new_log_number;
   mem_ = new MemTable;
   mem_->Ref();
   DeleteObsoleteFiles();

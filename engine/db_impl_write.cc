@@ -1,6 +1,7 @@
 // The write path: writer queue with group commit, WAL append and sync, memtable insert,
-// memtable switching and write stalls (backpressure).
+// memtable switching, write stalls (backpressure), and SyncWAL.
 
+#include <algorithm>
 #include <cinttypes>
 
 #include "engine/db_impl.h"
@@ -11,7 +12,7 @@ namespace learnkv {
 
 struct DBImpl::Writer {
   explicit Writer(Mutex* mu) : cv(mu) {}
-  WriteBatch* batch = nullptr;  // null: a flush request
+  WriteBatch* batch = nullptr;  // null: a flush request or a SyncWAL
   bool sync = false;
   bool disable_wal = false;
   bool done = false;
@@ -54,6 +55,16 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* updates, bool 
   // We lead. MakeRoomForWrite may wait (releasing the mutex); we stay at the front meanwhile,
   // so no other writer touches the WAL or the memtable.
   status = MakeRoomForWrite(force_flush);
+  if (status.ok() && updates != nullptr && !w.disable_wal && wal_syncing_ != 0) {
+    if (w.sync) {
+      // What we acknowledge as durable must not outlive older writes in a crash: wait for
+      // SyncWAL's fsync of this or an older WAL, then sync ours.
+      while (wal_syncing_ != 0 && bg_error_.ok()) wal_sync_cv_.Wait();
+      status = bg_error_;
+    } else if (wal_syncing_ == logfile_number_) {
+      status = LeaveWalBeingSynced();
+    }
+  }
   Writer* last_writer = &w;
   if (status.ok() && updates != nullptr) {
     WriteBatch* group = BuildBatchGroup(&last_writer);
@@ -62,12 +73,16 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* updates, bool 
     last_sequence += WriteBatchInternal::Count(*group);
     MemTable* const mem = mem_;
     bool wal_failed = false;
+    uint64_t synced_bytes = 0;
     {
       // Followers wait behind us and readers do not need the mutex: release it for the I/O.
       mutex_.Unlock();
       if (!w.disable_wal) {
         status = log_->AddRecord(WriteBatchInternal::Contents(*group));
-        if (status.ok() && w.sync) status = logfile_->Sync();
+        if (status.ok() && w.sync) {
+          status = logfile_->Sync();
+          synced_bytes = log_->FileSize();
+        }
         wal_failed = !status.ok();
       }
       if (status.ok()) status = WriteBatchInternal::InsertInto(*group, mem);
@@ -77,6 +92,7 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* updates, bool 
       // The WAL's tail is now unknown: nothing more may be acknowledged until a reopen.
       RecordBackgroundError(status);
     }
+    logfile_synced_bytes_ = std::max(logfile_synced_bytes_, synced_bytes);
     if (group == &group_batch_) group_batch_.Clear();
     if (status.ok()) versions_->SetLastSequence(last_sequence);
   }
@@ -91,12 +107,151 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* updates, bool 
     }
     if (ready == last_writer) break;
   }
+  SignalNextWriter();
+  return status;
+}
+
+void DBImpl::SignalNextWriter() {
+  mutex_.AssertHeld();
   if (!writers_.empty()) {
     writers_.front()->cv.Signal();
   } else if (shutting_down_.load(std::memory_order_relaxed)) {
     bg_cv_.SignalAll();  // Close waits for the queue to drain
   }
-  return status;
+}
+
+Status DBImpl::SyncWAL() {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  MutexLock turn(&sync_wal_mutex_);
+  MutexLock l(&mutex_);
+  // Before taking a turn in the queue: a WAL for the writers that arrive during the fsync.
+  PrepareSpareWal();
+
+  Writer w(&mutex_);
+  writers_.push_back(&w);
+  while (&w != writers_.front()) w.cv.Wait();
+  // At the front of the queue no leader is appending: every write acknowledged so far is in
+  // logfile_ or an older WAL, and those were synced when the WAL switched away from them
+  // (SwitchMemTable) or by an earlier SyncWAL (which returned before this one started).
+  WritableFile* file = nullptr;
+  uint64_t number = 0, size = 0;
+  if (shutting_down_.load(std::memory_order_acquire)) {
+    s = Status::Aborted("DB is closing");
+  } else if (!bg_error_.ok()) {
+    s = bg_error_;
+  } else if (log_ != nullptr && log_->FileSize() > logfile_synced_bytes_) {
+    file = logfile_.get();
+    number = logfile_number_;
+    size = log_->FileSize();
+    wal_syncing_ = number;
+  }
+  // Leave the queue before the fsync: the writers behind us go on (into the spare WAL).
+  writers_.pop_front();
+  SignalNextWriter();
+  if (file == nullptr) return s;
+
+  mutex_.Unlock();
+  s = file->Sync();
+  mutex_.Lock();
+  std::unique_ptr<WritableFile> sealed;
+  if (number == logfile_number_) {
+    // Nobody wrote to it meanwhile: it stays the WAL.
+    if (s.ok()) logfile_synced_bytes_ = std::max(logfile_synced_bytes_, size);
+  } else {
+    // Writers moved on to another WAL and left this one to us.
+    sealed = std::move(sealed_wal_);
+  }
+  if (sealed != nullptr) {
+    mutex_.Unlock();
+    Status close = sealed->Close();
+    sealed.reset();
+    mutex_.Lock();
+    if (s.ok()) s = close;
+  }
+  wal_syncing_ = 0;
+  if (!s.ok()) {
+    // Acknowledged writes may be lost with the WAL's tail.
+    RecordBackgroundError(s);
+  }
+  wal_sync_cv_.SignalAll();
+  return s;
+}
+
+void DBImpl::PrepareSpareWal() {
+  mutex_.AssertHeld();
+  // Two tries: a memtable switch may take a newer WAL number while the file is made.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // (Close may have run meanwhile: it removes the spare, and no new file may appear after.)
+    if (shutting_down_.load(std::memory_order_acquire)) return;
+    if (spare_wal_ != nullptr && spare_wal_number_ > logfile_number_) return;
+    std::unique_ptr<WritableFile> stale = std::move(spare_wal_);
+    const uint64_t stale_number = spare_wal_number_;
+    const uint64_t number = versions_->NewFileNumber();
+    const std::string fname = WalFileName(dbname_, number);
+    std::unique_ptr<WritableFile> file;
+    mutex_.Unlock();
+    if (stale != nullptr) {
+      stale->Close();
+      env_->RemoveFile(WalFileName(dbname_, stale_number));
+    }
+    Status s = env_->NewWritableFile(fname, &file);
+    // As for any WAL, its directory entry must be durable before writes are acknowledged in
+    // it.
+    if (s.ok()) s = env_->SyncDir(dbname_);
+    if (!s.ok() && file != nullptr) {
+      file->Close();
+      file.reset();
+    }
+    if (!s.ok()) env_->RemoveFile(fname);
+    mutex_.Lock();
+    if (!s.ok()) {
+      info_log_->Log("No spare WAL #%" PRIu64 " (%s): writers wait for SyncWAL's fsync", number,
+                     s.ToString().c_str());
+      return;
+    }
+    if (shutting_down_.load(std::memory_order_acquire)) {
+      mutex_.Unlock();
+      file->Close();
+      env_->RemoveFile(fname);
+      mutex_.Lock();
+      return;
+    }
+    spare_wal_ = std::move(file);
+    spare_wal_number_ = number;
+  }
+}
+
+bool DBImpl::TakeSpareWal(std::unique_ptr<WritableFile>* file, uint64_t* number) {
+  mutex_.AssertHeld();
+  if (spare_wal_ == nullptr) return false;
+  if (spare_wal_number_ < logfile_number_) {
+    // Made while a memtable switch took a newer number: replayed after that WAL, its writes
+    // would come out of order. Dropped (by the next PrepareSpareWal).
+    return false;
+  }
+  *file = std::move(spare_wal_);
+  *number = spare_wal_number_;
+  spare_wal_number_ = 0;
+  return true;
+}
+
+Status DBImpl::LeaveWalBeingSynced() {
+  mutex_.AssertHeld();
+  std::unique_ptr<WritableFile> file;
+  uint64_t number;
+  if (!TakeSpareWal(&file, &number)) {
+    while (wal_syncing_ == logfile_number_ && bg_error_.ok()) wal_sync_cv_.Wait();
+    return bg_error_;
+  }
+  // SyncWAL closes the old file after its fsync; the new one continues the same memtable.
+  log_.reset();
+  sealed_wal_ = std::move(logfile_);
+  logfile_ = std::move(file);
+  logfile_number_ = number;
+  logfile_synced_bytes_ = 0;
+  log_ = std::make_unique<log::Writer>(logfile_.get());
+  return Status::OK();
 }
 
 WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
@@ -190,44 +345,55 @@ Status DBImpl::MakeRoomForWrite(bool force) {
 
 Status DBImpl::SwitchMemTable() {
   mutex_.AssertHeld();
-  const uint64_t new_log_number = versions_->NewFileNumber();
-  const std::string fname = WalFileName(dbname_, new_log_number);
+  // File I/O without the mutex: as the write leader we alone touch the WAL (SyncWAL, too,
+  // waits for its turn in the queue), and no other state changes under us that this function
+  // reads.
   std::unique_ptr<WritableFile> file;
-  Status s, old_wal;
-  {
-    // File I/O without the mutex: as the write leader we alone touch the WAL, and no other
-    // state changes under us that this function reads.
+  uint64_t new_log_number = 0;
+  if (!TakeSpareWal(&file, &new_log_number)) {
+    new_log_number = versions_->NewFileNumber();
+    const std::string fname = WalFileName(dbname_, new_log_number);
     mutex_.Unlock();
-    s = env_->NewWritableFile(fname, &file);
+    Status s = env_->NewWritableFile(fname, &file);
     // Writes acknowledged in the new WAL must survive a machine crash, so its directory entry
     // has to be durable before the first of them.
     if (s.ok()) s = env_->SyncDir(dbname_);
-    if (s.ok()) {
-      // Sync the old WAL too: otherwise a power loss could keep later synced writes (in the
-      // new WAL) while losing earlier ones, and recovery would reorder history.
-      log_.reset();
-      old_wal = logfile_->Sync();
-      Status close = logfile_->Close();
-      if (old_wal.ok()) old_wal = close;
-    } else {
+    if (!s.ok()) {
       file.reset();
       env_->RemoveFile(fname);
     }
     mutex_.Lock();
+    if (!s.ok()) {
+      versions_->ReuseFileNumber(new_log_number);
+      return s;
+    }
   }
-  if (!s.ok()) {
-    versions_->ReuseFileNumber(new_log_number);
-    return s;
-  }
-  if (!old_wal.ok()) {
-    // Writes already acknowledged may be lost with the old WAL's tail.
-    RecordBackgroundError(old_wal);
+  log_.reset();
+  if (wal_syncing_ == logfile_number_) {
+    // SyncWAL is syncing the old WAL outside the queue: it closes it when done, and writes
+    // synced in the new WAL wait for it.
+    sealed_wal_ = std::move(logfile_);
+  } else {
+    // Sync the old WAL too: otherwise a power loss could keep later synced writes (in the
+    // new WAL) while losing earlier ones, and recovery would reorder history.
+    mutex_.Unlock();
+    Status old_wal = logfile_->Sync();
+    Status close = logfile_->Close();
+    if (old_wal.ok()) old_wal = close;
+    mutex_.Lock();
+    logfile_.reset();
+    if (!old_wal.ok()) {
+      // Writes already acknowledged may be lost with the old WAL's tail.
+      RecordBackgroundError(old_wal);
+    }
   }
   logfile_ = std::move(file);
   log_ = std::make_unique<log::Writer>(logfile_.get());
-  imm_.push_back(ImmMemTable{mem_, logfile_number_});
-  has_imm_.store(true, std::memory_order_release);
   logfile_number_ = new_log_number;
+  logfile_synced_bytes_ = 0;
+  imm_.push_back(ImmMemTable{mem_, mem_log_number_});
+  has_imm_.store(true, std::memory_order_release);
+  mem_log_number_ = new_log_number;
   mem_ = new MemTable;
   mem_->Ref();
   ++mem_switches_;

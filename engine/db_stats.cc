@@ -5,7 +5,9 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "engine/level_filters.h"
 #include "engine/version_set.h"
+#include "learned/filter_policy.h"
 #include "learnkv/table_options.h"
 
 namespace learnkv {
@@ -86,6 +88,59 @@ std::string DBStats::ToString(const Version& v, const VersionSet& versions) cons
           "compaction %.2f MiB\n",
           slowdown_writes, stops, Seconds(stop_micros), MiB(v.EstimatedPendingCompactionBytes()));
   AppendF(&r, "Background errors: %" PRIu64 "\n", background_errors);
+  if (compaction_filter_removed > 0) {
+    AppendF(&r, "Compaction filter: %" PRIu64 " values removed\n", compaction_filter_removed);
+  }
+  return r;
+}
+
+const char* FileFilterKindName(uint8_t kind) {
+  switch (kind) {
+    case static_cast<uint8_t>(FilterKind::kBloom):
+    case static_cast<uint8_t>(FilterKind::kFuse):
+    case static_cast<uint8_t>(FilterKind::kLearned):
+      return FilterKindName(static_cast<FilterKind>(kind));
+    default:
+      return "none";
+  }
+}
+
+std::string FiltersToString(const Version& v, const Options& options,
+                            const LookupMissSampler* misses) {
+  std::string r;
+  AppendF(&r,
+          "Level Tables  none bloom  fuse learned  Filter(KiB)  Bits/key  TargetFPR  "
+          "Missed(kept/seen)\n");
+  for (int level = 0; level < options.num_levels; ++level) {
+    uint64_t kinds[4] = {}, bytes = 0, keys = 0;
+    double weighted_fpr = 0;
+    for (const auto& f : v.files(level)) {
+      ++kinds[f->filter_kind < 4 ? f->filter_kind : 0];
+      bytes += f->filter_bytes;
+      keys += f->filter_num_keys;
+      weighted_fpr += f->filter_target_fpr * static_cast<double>(f->filter_num_keys);
+    }
+    const double k = static_cast<double>(std::max<uint64_t>(keys, 1));
+    AppendF(&r, "L%-4d %6d %5" PRIu64 " %5" PRIu64 " %5" PRIu64 " %7" PRIu64 " %12.2f %9.2f %10.5f",
+            level, v.NumFiles(level), kinds[0], kinds[1], kinds[2], kinds[3],
+            static_cast<double>(bytes) / 1024.0, 8.0 * static_cast<double>(bytes) / k,
+            weighted_fpr / k);
+    if (misses != nullptr) {
+      AppendF(&r, "  %zu/%" PRIu64, misses->SampleSize(level), misses->MissesSeen(level));
+    }
+    r += "\n";
+  }
+  const FilterOptions& filter = options.table_options.filter;
+  AppendF(&r, "Filter type %s, target fpr %g%s\n", FilterTypeName(filter.type), filter.target_fpr,
+          options.optimize_filters_for_levels && filter.type != FilterType::kNone
+              ? " (per level: Monkey)"
+              : "");
+  if (misses != nullptr) {
+    AppendF(&r, "Missed lookups: 1 in %d lookups examined, up to %zu kept per level\n",
+            misses->interval(), misses->capacity());
+  } else {
+    AppendF(&r, "Missed lookups: not sampled\n");
+  }
   return r;
 }
 

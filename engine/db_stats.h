@@ -1,6 +1,7 @@
 // DBStats: the counters behind the learnkv.stats property — per-level flush and compaction
 // work (time, bytes, tables written and the time their models took to train, which index each
-// got) and write stalls.
+// got), write stalls and keys removed by the compaction filter. FiltersToString writes the
+// learnkv.filters property from the Version and the missed-lookup samples.
 //
 // Thread safety: plain values; DBImpl keeps one under its mutex.
 #ifndef LEARNKV_ENGINE_DB_STATS_H_
@@ -10,9 +11,11 @@
 #include <string>
 
 #include "engine/version_edit.h"
+#include "learnkv/options.h"
 
 namespace learnkv {
 
+class LookupMissSampler;
 class Version;
 class VersionSet;
 
@@ -40,11 +43,21 @@ struct DBStats {
   uint64_t stops = 0;            // times a writer waited for background work
   uint64_t stop_micros = 0;
   uint64_t background_errors = 0;
+  uint64_t compaction_filter_removed = 0;  // values the compaction filter removed
 
   // The learnkv.stats text: a per-level table (files, size, score, compaction work) and the
   // totals.
   std::string ToString(const Version& v, const VersionSet& versions) const;
 };
+
+// "none", "bloom", "fuse" or "learned" for FileMetaData::filter_kind.
+const char* FileFilterKindName(uint8_t kind);
+
+// The learnkv.filters text: per level, the tables with each filter kind, filter bytes, bits
+// per key and the key-weighted mean target rate; then the missed-lookup samples (misses may
+// be null: none are kept).
+std::string FiltersToString(const Version& v, const Options& options,
+                            const LookupMissSampler* misses);
 
 }  // namespace learnkv
 

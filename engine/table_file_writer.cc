@@ -4,25 +4,49 @@
 #include <utility>
 
 #include "engine/filename.h"
+#include "learned/filter_policy.h"
 #include "sstable/internal_key.h"
 
 namespace learnkv {
 
+namespace {
+
+// The persistent FilterKind code of a kind name in the table properties; 0 for "none".
+uint8_t FilterKindCode(const std::string& name) {
+  for (FilterKind kind : {FilterKind::kBloom, FilterKind::kFuse, FilterKind::kLearned}) {
+    if (name == FilterKindName(kind)) return static_cast<uint8_t>(kind);
+  }
+  return 0;
+}
+
+}  // namespace
+
 Status TableFileWriter::Open(Env* env, const std::string& dbname, uint64_t number,
-                             const TableOptions& options,
-                             std::unique_ptr<TableFileWriter>* result) {
+                             const TableOptions& options, std::unique_ptr<TableFileWriter>* result,
+                             std::shared_ptr<TableNegativeSource> negatives) {
   std::string fname = TableFileName(dbname, number);
   std::unique_ptr<WritableFile> file;
   Status s = env->NewWritableFile(fname, &file);
   if (!s.ok()) return s;
-  result->reset(new TableFileWriter(env, std::move(fname), std::move(file), options, number));
+  result->reset(new TableFileWriter(env, std::move(fname), std::move(file), options, number,
+                                    std::move(negatives)));
   return Status::OK();
 }
 
 TableFileWriter::TableFileWriter(Env* env, std::string fname, std::unique_ptr<WritableFile> file,
-                                 const TableOptions& options, uint64_t number)
-    : env_(env), fname_(std::move(fname)), file_(std::move(file)) {
-  builder_ = std::make_unique<TableBuilder>(options, file_.get());
+                                 const TableOptions& options, uint64_t number,
+                                 std::shared_ptr<TableNegativeSource> negatives)
+    : env_(env),
+      fname_(std::move(fname)),
+      file_(std::move(file)),
+      negatives_(std::move(negatives)) {
+  if (negatives_ != nullptr) {
+    TableOptions with_negatives = options;
+    with_negatives.filter.negatives = negatives_;
+    builder_ = std::make_unique<TableBuilder>(with_negatives, file_.get());
+  } else {
+    builder_ = std::make_unique<TableBuilder>(options, file_.get());
+  }
   meta_.number = number;
   meta_.smallest_seqno = kMaxSequenceNumber;
 }
@@ -46,6 +70,7 @@ void TableFileWriter::Add(const Slice& internal_key, const Slice& value) {
     if (parsed.type == kTypeDeletion) ++meta_.num_deletions;
   }
   ++meta_.num_entries;
+  if (negatives_ != nullptr) negatives_->NoteKey(ExtractUserKey(internal_key));
   builder_->Add(internal_key, value);
 }
 
@@ -68,6 +93,10 @@ Status TableFileWriter::Finish(FileMetaData* meta) {
   meta_.fallback_reason = p.fallback_reason;
   meta_.build_micros = p.build_micros;
   meta_.training_micros = p.training_micros;
+  meta_.filter_kind = FilterKindCode(p.filter_kind);
+  meta_.filter_bytes = p.filter_bytes;
+  meta_.filter_num_keys = p.filter_num_keys;
+  meta_.filter_target_fpr = p.filter_target_fpr;
   *meta = meta_;
   return Status::OK();
 }

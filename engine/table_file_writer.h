@@ -1,7 +1,7 @@
 // TableFileWriter: writes one table file of a flush or compaction and describes it in a
 // FileMetaData — key range, sequence range, entry and deletion counts, and what the
 // TableBuilder reports about the index it trained in the same pass (kind, size, model error,
-// leaves, fallback reason, build and training time).
+// leaves, fallback reason, build and training time) and about the filter it chose.
 //
 // Thread safety: single-threaded; the flush or compaction that owns it.
 #ifndef LEARNKV_ENGINE_TABLE_FILE_WRITER_H_
@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/level_filters.h"
 #include "engine/version_edit.h"
 #include "learnkv/env.h"
 #include "learnkv/status.h"
@@ -21,9 +22,11 @@ namespace learnkv {
 
 class TableFileWriter {
  public:
-  // Creates table file `number` in dbname.
+  // Creates table file `number` in dbname. negatives, when given, become the build's
+  // options.filter.negatives and are shown every user key written (NoteKey).
   static Status Open(Env* env, const std::string& dbname, uint64_t number,
-                     const TableOptions& options, std::unique_ptr<TableFileWriter>* result);
+                     const TableOptions& options, std::unique_ptr<TableFileWriter>* result,
+                     std::shared_ptr<TableNegativeSource> negatives = nullptr);
   TableFileWriter(const TableFileWriter&) = delete;
   TableFileWriter& operator=(const TableFileWriter&) = delete;
   // Abandons (and removes) the file unless Finish succeeded.
@@ -41,12 +44,14 @@ class TableFileWriter {
 
  private:
   TableFileWriter(Env* env, std::string fname, std::unique_ptr<WritableFile> file,
-                  const TableOptions& options, uint64_t number);
+                  const TableOptions& options, uint64_t number,
+                  std::shared_ptr<TableNegativeSource> negatives);
 
   Env* const env_;
   const std::string fname_;
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<TableBuilder> builder_;
+  const std::shared_ptr<TableNegativeSource> negatives_;  // may be null
   FileMetaData meta_;
   bool builder_closed_ = false;  // Finish() or Abandon() was called on builder_
   bool finished_ = false;        // the file is complete and kept

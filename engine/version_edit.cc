@@ -10,9 +10,10 @@
 //             | kNewFile        varint32(level) varint64(number) varint64(size)
 //                               lp(smallest) lp(largest) file_field* varint32(kFileFieldEnd)
 //   file_field := varint32(tag) lp(payload)
-//   (file fields: seqno range, entries, index; and the build statistics, tagged
-//   kFileBuild | kFileFieldSafeToIgnore: varint64 leaves, varint64 build micros,
-//   varint64 training micros, lp(fallback reason))
+//   (file fields: seqno range, entries, index; and the statistics, tagged with
+//   kFileFieldSafeToIgnore: kFileBuild: varint64 leaves, varint64 build micros,
+//   varint64 training micros, lp(fallback reason); kFileFilter: byte kind, varint64 bytes,
+//   varint64 keys, fixed64 target rate (a double))
 //
 // (lp = varint32 length + bytes.) The end marker makes every truncation detectable, even one
 // that falls between fields. File fields carry their own length so that later versions can
@@ -53,6 +54,8 @@ enum FileFieldTag : uint32_t {
   kFileFieldSafeToIgnore = 0x40,
   // Statistics only: a reader that does not know them loses nothing it needs.
   kFileBuild = 4 | kFileFieldSafeToIgnore,
+  // (5 is unused: tests stand for a future field with it.)
+  kFileFilter = 6 | kFileFieldSafeToIgnore,
 };
 
 void PutDouble(std::string* dst, double v) {
@@ -122,6 +125,16 @@ bool DecodeFileField(uint32_t tag, Slice payload, FileMetaData* f) {
       f->fallback_reason = reason.ToString();
       break;
     }
+    case kFileFilter:
+      if (payload.empty()) return false;
+      f->filter_kind = static_cast<uint8_t>(payload[0]);
+      payload.remove_prefix(1);
+      if (!GetVarint64(&payload, &f->filter_bytes) || !GetVarint64(&payload, &f->filter_num_keys) ||
+          !GetDouble(&payload, &f->filter_target_fpr) || !std::isfinite(f->filter_target_fpr) ||
+          f->filter_target_fpr < 0) {
+        return false;
+      }
+      break;
     default:
       return (tag & kFileFieldSafeToIgnore) != 0;
   }
@@ -230,6 +243,13 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutLengthPrefixedSlice(&payload, f.fallback_reason);
     PutFileField(dst, kFileBuild, payload);
 
+    payload.clear();
+    payload.push_back(static_cast<char>(f.filter_kind));
+    PutVarint64(&payload, f.filter_bytes);
+    PutVarint64(&payload, f.filter_num_keys);
+    PutDouble(&payload, f.filter_target_fpr);
+    PutFileField(dst, kFileFilter, payload);
+
     PutVarint32(dst, kFileFieldEnd);
   }
   PutVarint32(dst, kEndOfEdit);
@@ -322,9 +342,12 @@ std::string VersionEdit::DebugString() const {
                   f.num_entries, f.num_deletions, f.smallest_seqno, f.largest_seqno,
                   static_cast<unsigned>(f.index_kind), f.index_bytes, f.model_max_error,
                   f.model_mean_error);
+    char filter[96];
+    std::snprintf(filter, sizeof(filter), " filter=%u (%" PRIu64 " bytes, target fpr %.3g)",
+                  static_cast<unsigned>(f.filter_kind), f.filter_bytes, f.filter_target_fpr);
     r += "\n  AddFile: L" + std::to_string(level) + " #" + std::to_string(f.number) + " " +
          std::to_string(f.file_size) + " bytes [" + DescribeInternalKey(f.smallest) + " .. " +
-         DescribeInternalKey(f.largest) + "]" + stats;
+         DescribeInternalKey(f.largest) + "]" + stats + filter;
   }
   r += "\n}\n";
   return r;

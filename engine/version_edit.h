@@ -50,6 +50,14 @@ struct FileMetaData {
   std::string fallback_reason;
   uint64_t build_micros = 0;
   uint64_t training_micros = 0;
+
+  // The table's membership filter, as its builder reported it: filter_kind is the persistent
+  // FilterKind code (learned/filter_policy.h), 0 for none (or unknown: a table written before
+  // these fields existed); the rate it was sized for, its bytes and how many keys it holds.
+  uint8_t filter_kind = 0;
+  uint64_t filter_bytes = 0;
+  uint64_t filter_num_keys = 0;
+  double filter_target_fpr = 0;
 };
 
 class VersionEdit {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/filename.h"
+#include "engine/level_filters.h"
 #include "engine/level_iterator.h"
 #include "engine/log_reader.h"
 #include "sstable/internal_key.h"
@@ -58,7 +59,8 @@ uint64_t Version::NumLevelBytes(int level) const {
   return total;
 }
 
-Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* value) const {
+Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* value,
+                    LookupMissSampler* misses) const {
   const Slice user_key = ExtractUserKey(lookup_key);
   enum class State { kMissing, kFound, kDeleted, kBad };
   State state = State::kMissing;
@@ -87,32 +89,38 @@ Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* val
 
   // Level 0: files may overlap; newest first.
   const FileList& l0 = files_[0];
+  bool missed_l0 = false;
   for (size_t i = l0.size(); i-- > 0;) {
     const FileMetaData& f = *l0[i];
     if (BeforeFile(user_key, f) || AfterFile(user_key, f)) continue;
     Status s = search(f);
     if (!s.ok()) return s;
     if (state != State::kMissing) break;
+    missed_l0 = true;
   }
+  if (missed_l0 && misses != nullptr) misses->RecordMiss(0, user_key);
   for (int level = 1; level < kNumLevels && state == State::kMissing; ++level) {
     const FileList& files = files_[level];
     const size_t index = FindFile(files, lookup_key);
     if (index == files.size() || BeforeFile(user_key, *files[index])) continue;
     Status s = search(*files[index]);
     if (!s.ok()) return s;
+    if (state == State::kMissing && misses != nullptr) misses->RecordMiss(level, user_key);
   }
   if (state == State::kFound) return Status::OK();
   return Status::NotFound(Slice());
 }
 
-void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys) const {
+void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
+                       LookupMissSampler* misses) const {
   std::vector<MultiGetKey*>& pending = *keys;
   std::vector<Slice> batch;
   std::vector<MultiGetKey*> batch_keys;
   std::vector<Status> statuses;
 
-  // Asks table f for the keys pending[begin, end) that are not done yet, all in one call.
-  auto probe = [&](const FileMetaData& f, size_t begin, size_t end) {
+  // Asks table f of `level` for the keys pending[begin, end) that are not done yet, all in one
+  // call.
+  auto probe = [&](int level, const FileMetaData& f, size_t begin, size_t end) {
     batch.clear();
     batch_keys.clear();
     for (size_t i = begin; i < end; ++i) {
@@ -150,9 +158,14 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys) const
         },
         statuses.data());
     for (size_t i = 0; i < batch_keys.size(); ++i) {
-      if (!statuses[i].ok() && !batch_keys[i]->done) {
-        *batch_keys[i]->status = statuses[i];
-        batch_keys[i]->done = true;
+      MultiGetKey* k = batch_keys[i];
+      if (!statuses[i].ok() && !k->done) {
+        *k->status = statuses[i];
+        k->done = true;
+      }
+      if (!k->done && k->sample_misses && misses != nullptr && (level > 0 || !k->missed_l0)) {
+        misses->RecordMiss(level, k->user_key);
+        if (level == 0) k->missed_l0 = true;
       }
     }
   };
@@ -174,7 +187,7 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys) const
     const auto begin =
         std::lower_bound(pending.begin(), pending.end(), UserKeyOf(f.smallest), key_less);
     const auto end = std::upper_bound(begin, pending.end(), UserKeyOf(f.largest), key_greater);
-    probe(f, begin - pending.begin(), end - pending.begin());
+    probe(0, f, begin - pending.begin(), end - pending.begin());
     drop_done();
   }
   for (int level = 1; level < kNumLevels && !pending.empty(); ++level) {
@@ -185,7 +198,7 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys) const
       if (begin == pending.size()) break;
       size_t end = begin;
       while (end < pending.size() && !AfterFile(pending[end]->user_key, f)) ++end;
-      probe(f, begin, end);
+      probe(level, f, begin, end);
     }
     drop_done();
   }

@@ -39,6 +39,7 @@
 namespace learnkv {
 
 class Compaction;
+class LookupMissSampler;
 class VersionSet;
 
 using FileList = std::vector<std::shared_ptr<const FileMetaData>>;
@@ -54,6 +55,8 @@ struct MultiGetKey {
   std::string* value;
   Status* status;
   bool done = false;
+  bool sample_misses = false;  // report the tables this key misses (LookupMissSampler)
+  bool missed_l0 = false;      // an L0 miss was reported (once per lookup and level)
 };
 
 class Version {
@@ -63,13 +66,17 @@ class Version {
   uint64_t NumLevelBytes(int level) const;
 
   // Looks up the newest entry for the user key of lookup_key visible at its sequence:
-  // OK with *value, NotFound (absent or deleted), or the read error.
-  Status Get(TableCache* cache, const Slice& lookup_key, std::string* value) const;
+  // OK with *value, NotFound (absent or deleted), or the read error. With misses, every level
+  // with a table that was searched and did not hold the key is reported to it (once).
+  Status Get(TableCache* cache, const Slice& lookup_key, std::string* value,
+             LookupMissSampler* misses = nullptr) const;
 
   // Resolves every key of *keys that is not yet done, newest data first; each table is asked
   // once for all of its keys (TableReader::MultiGet). REQUIRES: *keys sorted by user key.
-  // Keys that no table holds are left not done.
-  void MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys) const;
+  // Keys that no table holds are left not done. The misses of keys marked sample_misses are
+  // reported to `misses` as Get does.
+  void MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
+                LookupMissSampler* misses = nullptr) const;
 
   // Appends iterators over this Version's internal keys: one per level-0 table, newest first,
   // then one concatenating iterator per deeper level. They use this Version's file lists: the

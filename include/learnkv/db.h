@@ -70,14 +70,26 @@ class DB {
   // Waits until no flush or compaction is pending or running.
   virtual Status WaitForCompaction() = 0;
 
+  // Makes every write acknowledged before the call durable, as if each had been written with
+  // WriteOptions::sync (for a periodic sync, as Redis's appendfsync everysec). Writers are not
+  // held up for the fsync: a write arriving while it runs goes on into a new WAL file. Writes
+  // with WriteOptions::sync still wait for it (what they acknowledge must not outlive older
+  // writes in a crash). Safe to call from any thread, also concurrently (calls take turns).
+  // A failed fsync is a background error: writes fail from then on, as after any WAL error.
+  virtual Status SyncWAL() = 0;
+
   // Properties (false if unknown):
   //   "learnkv.stats"                   — per-level files/bytes, flush and compaction stats,
   //                                       model training times
   //   "learnkv.num-files-at-level<N>"   — number of tables at level N
   //   "learnkv.sstables"                — one line per table: level, number, size, entries,
-  //                                       index kind (rmi/block and why), leaves, errors
+  //                                       index kind (rmi/block and why), leaves, errors,
+  //                                       filter kind and bytes
   //   "learnkv.index-memory"            — bytes of learned/classic indexes of open tables
   //   "learnkv.filter-memory"           — bytes of filters of open tables
+  //   "learnkv.filters"                 — per level: tables per filter kind, filter bytes,
+  //                                       bits per key, target rates (Monkey), and the
+  //                                       missed lookups sampled for learned filters
   //   "learnkv.estimate-num-keys"       — estimated number of keys
   virtual bool GetProperty(const Slice& property, std::string* value) = 0;
 

@@ -1,8 +1,8 @@
 // Options for opening a DB, reading and writing. Plain structs: every field has a documented
 // default, grouped by purpose, as in LevelDB's options.h.
 //
-// Thread safety: values; copy freely. The objects they point to (Env, block cache) must be
-// thread-safe and outlive every DB that uses them.
+// Thread safety: values; copy freely. The objects they point to (Env, block cache, compaction
+// filter) must be thread-safe and outlive every DB that uses them.
 #ifndef LEARNKV_INCLUDE_OPTIONS_H_
 #define LEARNKV_INCLUDE_OPTIONS_H_
 
@@ -14,6 +14,7 @@
 
 namespace learnkv {
 
+class CompactionFilter;
 class Env;
 class Snapshot;
 
@@ -72,6 +73,10 @@ struct Options {
   int num_levels = 7;
   // Disable automatic compactions (CompactRange still works). Default: false.
   bool disable_auto_compactions = false;
+  // Shown the newest version of each key a compaction rewrites, when no snapshot can see it;
+  // it may remove the key (compaction_filter.h). Shared, so it lives as long as any DB or
+  // Options copy holds it; must be thread-safe. Default: nullptr (keep everything).
+  std::shared_ptr<const CompactionFilter> compaction_filter;
 
   // --- Tables ---
   // Table format options: block size, compression, index kind (learned/block/auto), model
@@ -81,6 +86,27 @@ struct Options {
   // Table files kept open (a table cache entry holds the file and its decoded model); the
   // table cache holds max_open_files - 10 of them, at least 20. Default: 1000.
   int max_open_files = 1000;
+
+  // --- Filters (the filter of each table is table_options.filter; docs/filters.md) ---
+  // Negatives for learned filters, used only when table_options.filter.type is kAuto or
+  // kLearned: point lookups (Get, MultiGet) note the keys they look for in a table and do not
+  // find there, and each level keeps a uniform sample of at most this many of them (Vitter's
+  // reservoir sampling; repeats kept, so keys asked for often weigh more). Every flush and
+  // compaction hands its table builds the samples of the output level and the level above,
+  // plus keys of the next deeper level's overlapping tables, as the keys the filter should
+  // learn to reject. 0 keeps no missed lookups (deeper keys are still used). Default: 4096.
+  size_t filter_misses_per_level = 4096;
+  // One point lookup in about this many (a thread-local countdown) is examined for misses, so
+  // that the read path pays one decrement for the rest. At least 1. Default: 16.
+  int filter_miss_sample_interval = 16;
+  // Give each level its own filter false-positive rate, as Monkey does (Dayan et al., SIGMOD
+  // 2017): for the same filter bits as table_options.filter.target_fpr at every level, lower
+  // rates on the small shallow levels (and per table on L0, where every table is probed) and
+  // a higher rate on the large last level, which lowers the expected number of tables an
+  // absent-key lookup reads. Each flush or compaction gets the rate for its output level from
+  // the level sizes at its start (learnkv.filters shows the rates chosen). false: every table
+  // gets target_fpr. Default: true.
+  bool optimize_filters_for_levels = true;
 
   // --- Logging ---
   // Write a LOG file in the DB directory with flushes, compactions and recovery notes.
