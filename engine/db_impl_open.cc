@@ -135,7 +135,7 @@ Status DBImpl::OpenImpl() {
   log_ = std::make_unique<log::Writer>(logfile_.get());
   logfile_number_ = new_log_number;
   mem_log_number_ = new_log_number;
-  mem_ = new MemTable;
+  mem_ = new MemTable(options_.write_buffer_size);
   mem_->Ref();
   DeleteObsoleteFiles();
   InstallSuperVersion();
@@ -221,7 +221,7 @@ Status DBImpl::RecoverLogFile(uint64_t number, VersionEdit* edit, MemTable** mem
     } else {
       WriteBatchInternal::SetContents(&batch, record);
       if (*mem == nullptr) {
-        *mem = new MemTable;
+        *mem = new MemTable(options_.write_buffer_size);
         (*mem)->Ref();
       }
       bad = WriteBatchInternal::InsertInto(batch, *mem);

@@ -394,7 +394,7 @@ Status DBImpl::SwitchMemTable() {
   imm_.push_back(ImmMemTable{mem_, mem_log_number_});
   has_imm_.store(true, std::memory_order_release);
   mem_log_number_ = new_log_number;
-  mem_ = new MemTable;
+  mem_ = new MemTable(options_.write_buffer_size);
   mem_->Ref();
   ++mem_switches_;
   InstallSuperVersion();

@@ -2,8 +2,8 @@
 //
 //   varint32 internal_key_len | user_key | fixed64 (seq << 8 | type) | varint32 value_len | value
 //
-// The length prefixes let a bare pointer describe a whole entry, so a skiplist node costs one
-// pointer plus its links.
+// The length prefixes let a bare pointer describe a whole entry, so a skiplist node costs that
+// pointer, the user key's 8-byte prefix (memtable.h: EntryRef) and its links.
 
 #include "engine/memtable.h"
 
@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "util/checksum.h"
 #include "util/coding.h"
 
 namespace learnkv {
@@ -32,33 +33,27 @@ inline Slice GetLengthPrefixed(const char* p) {
   return Slice(p, len);
 }
 
-// An internal key in the entry encoding, for comparing against entries. Kept on the stack
-// unless the key is long.
-class SeekTarget {
- public:
-  explicit SeekTarget(const Slice& internal_key) {
-    const size_t need = 5 + internal_key.size();
-    char* dst = space_;
-    if (need > sizeof(space_)) {
-      heap_ = std::make_unique<char[]>(need);
-      dst = heap_.get();
-    }
-    char* p = EncodeVarint32(dst, static_cast<uint32_t>(internal_key.size()));
-    std::memcpy(p, internal_key.data(), internal_key.size());
-    data_ = dst;
-  }
-  const char* data() const { return data_; }
+// The first 8 bytes of a user key as a big-endian integer, zero-padded. If two prefixes
+// differ, their first differing byte is a real byte of both keys or the end of the shorter
+// key (a zero pad against a nonzero byte, the shorter key being a prefix of the longer), so
+// the integers order the keys as bytewise comparison does.
+inline uint64_t UserKeyPrefix(const Slice& user_key) {
+  uint8_t bytes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::memcpy(bytes, user_key.data(), user_key.size() < 8 ? user_key.size() : 8);
+  uint64_t prefix = 0;
+  for (uint8_t b : bytes) prefix = (prefix << 8) | b;
+  return prefix;
+}
 
- private:
-  char space_[160];
-  std::unique_ptr<char[]> heap_;
-  const char* data_;
-};
+inline SequenceNumber ExtractSequence(const Slice& internal_key) {
+  return DecodeFixed64(internal_key.end() - kInternalKeyTrailerSize) >> 8;
+}
 
 }  // namespace
 
-int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
-  return CompareInternalKeys(GetLengthPrefixed(a), GetLengthPrefixed(b));
+int MemTable::KeyComparator::operator()(const EntryRef& a, const EntryRef& b) const {
+  if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
+  return CompareInternalKeys(GetLengthPrefixed(a.entry), GetLengthPrefixed(b.entry));
 }
 
 // Holds a reference on its memtable for as long as it lives.
@@ -75,7 +70,7 @@ class MemTable::MemTableIterator final : public Iterator {
   void SeekForPrev(const Slice& target) override { iter_.SeekForPrev(Encode(target)); }
   void Next() override { iter_.Next(); }
   void Prev() override { iter_.Prev(); }
-  Slice key() const override { return GetLengthPrefixed(iter_.key()); }
+  Slice key() const override { return GetLengthPrefixed(iter_.key().entry); }
   Slice value() const override {
     const Slice k = key();
     return GetLengthPrefixed(k.data() + k.size());
@@ -84,11 +79,11 @@ class MemTable::MemTableIterator final : public Iterator {
 
  private:
   // Reuses one buffer: an iterator seeks many times.
-  const char* Encode(const Slice& target) {
+  EntryRef Encode(const Slice& target) {
     scratch_.clear();
     PutVarint32(&scratch_, static_cast<uint32_t>(target.size()));
     scratch_.append(target.data(), target.size());
-    return scratch_.data();
+    return {UserKeyPrefix(ExtractUserKey(target)), scratch_.data()};
   }
 
   MemTable* const mem_;
@@ -96,7 +91,22 @@ class MemTable::MemTableIterator final : public Iterator {
   std::string scratch_;
 };
 
-MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
+namespace {
+// One bucket per 128 bytes of expected data: the buckets add 1/16 to the memtable's memory,
+// which counts against the write buffer.
+uint64_t BucketCount(size_t expected_bytes) {
+  uint64_t n = 16;
+  while (n < expected_bytes / 128 && n < (uint64_t{1} << 30)) n <<= 1;
+  return n;
+}
+}  // namespace
+
+MemTable::MemTable(size_t expected_bytes)
+    : table_(KeyComparator(), &arena_),
+      bucket_mask_(BucketCount(expected_bytes) - 1),
+      buckets_(new std::atomic<HashNode*>[bucket_mask_ + 1]) {
+  for (uint64_t i = 0; i <= bucket_mask_; ++i) buckets_[i].store(nullptr, std::memory_order_relaxed);
+}
 
 MemTable::~MemTable() { assert(refs_.load(std::memory_order_relaxed) == 0); }
 
@@ -106,7 +116,9 @@ void MemTable::Unref() {
   if (before == 1) delete this;
 }
 
-size_t MemTable::ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+size_t MemTable::ApproximateMemoryUsage() const {
+  return arena_.MemoryUsage() + (bucket_mask_ + 1) * sizeof(std::atomic<HashNode*>);
+}
 
 std::unique_ptr<Iterator> MemTable::NewIterator() {
   return std::make_unique<MemTableIterator>(this);
@@ -126,20 +138,43 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& user_key, co
   p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   std::memcpy(p, value.data(), value.size());
   assert(p + value.size() == buf + encoded_len);
-  table_.Insert(buf);
+  table_.Insert({UserKeyPrefix(user_key), buf});
+
+  const uint64_t hash = Hash64(user_key);
+  HashNode* node = reinterpret_cast<HashNode*>(arena_.AllocateAligned(sizeof(HashNode)));
+  std::atomic<HashNode*>& head = buckets_[hash & bucket_mask_];
+  node->next = head.load(std::memory_order_relaxed);
+  node->entry = buf;
+  node->tag = static_cast<uint32_t>(hash >> 32);
+  head.store(node, std::memory_order_release);
   num_entries_.fetch_add(1, std::memory_order_relaxed);
   if (type == kTypeDeletion) num_deletions_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool MemTable::Get(const Slice& lookup_internal_key, std::string* value, Status* s) const {
-  const SeekTarget target(lookup_internal_key);
-  Table::Iterator iter(&table_);
-  iter.Seek(target.data());
-  if (!iter.Valid()) return false;
-  // The first entry at or after the lookup key is the newest visible version of the user
-  // key, if the user key matches at all.
-  const Slice found = GetLengthPrefixed(iter.key());
-  if (ExtractUserKey(found) != ExtractUserKey(lookup_internal_key)) return false;
+  const Slice user_key = ExtractUserKey(lookup_internal_key);
+  const SequenceNumber snapshot = ExtractSequence(lookup_internal_key);
+  const uint64_t hash = Hash64(user_key);
+  const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+  // The newest version at or below the snapshot. Chains are newest first, so the first match
+  // usually is it; the whole chain is still read, so the answer does not depend on the order
+  // in which versions of a key were added.
+  bool any = false;
+  Slice found;
+  SequenceNumber found_sequence = 0;
+  for (const HashNode* n = buckets_[hash & bucket_mask_].load(std::memory_order_acquire);
+       n != nullptr; n = n->next) {
+    if (n->tag != tag) continue;
+    const Slice entry_key = GetLengthPrefixed(n->entry);
+    if (ExtractUserKey(entry_key) != user_key) continue;
+    const SequenceNumber sequence = ExtractSequence(entry_key);
+    if (sequence <= snapshot && (!any || sequence > found_sequence)) {
+      any = true;
+      found = entry_key;
+      found_sequence = sequence;
+    }
+  }
+  if (!any) return false;
   const uint8_t type = static_cast<uint8_t>(DecodeFixed64(found.end() - kInternalKeyTrailerSize));
   switch (type) {
     case kTypeValue: {

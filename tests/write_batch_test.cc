@@ -31,7 +31,7 @@ std::string Print(const WriteBatch& b) {
 
 // Applies the batch to a fresh memtable and renders what it holds, with sequence numbers.
 std::string PrintViaMemTable(const WriteBatch& b) {
-  MemTable* mem = new MemTable;
+  MemTable* mem = new MemTable(4 << 20);
   mem->Ref();
   std::string out;
   Status s = WriteBatchInternal::InsertInto(b, mem);
@@ -205,7 +205,7 @@ TEST(WriteBatchTest, WrongCountIsCorruption) {
   EXPECT_TRUE(b.Iterate(&p).IsCorruption());
   EXPECT_EQ("Put(a, b)", p.out);  // updates before the damage were delivered
 
-  MemTable* mem = new MemTable;
+  MemTable* mem = new MemTable(4 << 20);
   mem->Ref();
   EXPECT_TRUE(WriteBatchInternal::InsertInto(b, mem).IsCorruption());
   mem->Unref();
