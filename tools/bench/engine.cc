@@ -7,17 +7,24 @@ namespace {
 Status NotAvailable(const std::string& name) {
   if (name == "rocksdb-learned") {
     return Status::NotSupported(
-        "--engine=rocksdb-learned is not available yet",
-        "it needs the RocksDB TableFactory plugin with learnkv's table format (open issue); "
-        "use --engine=rocksdb or --engine=learnkv");
+        "--engine=rocksdb-learned is not in this build",
+        "it needs the RocksDB table-format plugin, built when RocksDB's source headers are "
+        "there (scripts/fetch-rocksdb-source.sh, then configure again; sstable/rocksdb/)");
   }
   return Status::InvalidArgument("unknown engine", name);
 }
+
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+constexpr bool kHaveLearnedTable = true;
+#else
+constexpr bool kHaveLearnedTable = false;
+#endif
 
 }  // namespace
 
 Status CheckEngineAvailable(const std::string& name) {
   if (name == "learnkv" || name == "rocksdb") return Status::OK();
+  if (name == "rocksdb-learned" && kHaveLearnedTable) return Status::OK();
   return NotAvailable(name);
 }
 
@@ -25,12 +32,18 @@ Status OpenEngine(const std::string& name, const BenchConfig& config, const std:
                   std::unique_ptr<BenchEngine>* engine) {
   if (name == "learnkv") return OpenLearnkvEngine(config, path, engine);
   if (name == "rocksdb") return OpenRocksDbEngine(config, path, engine);
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+  if (name == "rocksdb-learned") return OpenRocksDbLearnedEngine(config, path, engine);
+#endif
   return NotAvailable(name);
 }
 
 Status DestroyEngine(const std::string& name, const BenchConfig& config, const std::string& path) {
   if (name == "learnkv") return DestroyLearnkvEngine(config, path);
   if (name == "rocksdb") return DestroyRocksDbEngine(config, path);
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+  if (name == "rocksdb-learned") return DestroyRocksDbLearnedEngine(config, path);
+#endif
   return NotAvailable(name);
 }
 

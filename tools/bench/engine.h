@@ -52,6 +52,13 @@ struct EngineMemory {
   int64_t memtable_bytes = -1;       // bytes in memtables now
 };
 
+// The simulated accelerator's statistics (learnkv.accel): as text, and as "name=value" lines
+// (learnkv.accel-values). Both empty for an engine without one.
+struct EngineAccelerator {
+  std::string text;
+  std::string values;
+};
+
 class BenchEngine {
  public:
   virtual ~BenchEngine() = default;
@@ -84,6 +91,8 @@ class BenchEngine {
   virtual std::string Stats() = 0;
   virtual std::string LevelStats() = 0;
   virtual EngineMemory Memory() = 0;
+  // Only learnkv has one (--accelerator).
+  virtual EngineAccelerator Accelerator() { return EngineAccelerator(); }
 
   // Stops background work and closes the DB; later calls fail.
   virtual Status Close() = 0;
@@ -105,6 +114,11 @@ Status DestroyLearnkvEngine(const BenchConfig& config, const std::string& path);
 Status OpenRocksDbEngine(const BenchConfig& config, const std::string& path,
                          std::unique_ptr<BenchEngine>* engine);
 Status DestroyRocksDbEngine(const BenchConfig& config, const std::string& path);
+// RocksDB with the LearnedTable plugin; defined only in builds with the plugin
+// (LEARNKV_BENCH_LEARNED_TABLE).
+Status OpenRocksDbLearnedEngine(const BenchConfig& config, const std::string& path,
+                                std::unique_ptr<BenchEngine>* engine);
+Status DestroyRocksDbLearnedEngine(const BenchConfig& config, const std::string& path);
 
 }  // namespace learnkv::bench
 

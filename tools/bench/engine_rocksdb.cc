@@ -1,6 +1,8 @@
-// The RocksDB adapter: Debian's librocksdb (7.8.3) with BlockBasedTable, configured from the
-// same BenchConfig as learnkv — block size, LRU block cache, compression, write buffers, Bloom
-// filter bits, open files, and leveled compaction sizes and triggers.
+// The RocksDB adapters: Debian's librocksdb (7.8.3) with BlockBasedTable (--engine=rocksdb) or
+// with learnkv's table format through the LearnedTable plugin (--engine=rocksdb-learned, built
+// when the plugin is: sstable/rocksdb/), configured from the same BenchConfig as learnkv — block
+// size, block cache, compression, write buffers, filter, open files, and leveled compaction
+// sizes and triggers. Only the table format differs between the two.
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -11,10 +13,16 @@
 #include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "tools/bench/engine.h"
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+#include "sstable/block_cache.h"
+#include "sstable/rocksdb/learned_table.h"
+#endif
 
 namespace learnkv::bench {
 
@@ -67,19 +75,31 @@ class RocksIterator : public BenchIterator {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
+// The block cache whose usage Memory() reports: RocksDB's LRU cache, or the LearnedTable
+// factory's learnkv cache; both null without a cache.
+struct EngineCache {
+  std::shared_ptr<rocksdb::Cache> rocksdb;
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+  std::shared_ptr<BlockCache> learnkv;
+#endif
+};
+
 class RocksDbEngine : public BenchEngine {
  public:
-  RocksDbEngine(std::unique_ptr<rocksdb::DB> db, const BenchConfig& config,
-                std::vector<std::string> notes)
-      : db_(std::move(db)), notes_(std::move(notes)) {
+  RocksDbEngine(std::unique_ptr<rocksdb::DB> db, const BenchConfig& config, bool learned_table,
+                EngineCache cache, std::vector<std::string> notes)
+      : db_(std::move(db)),
+        learned_table_(learned_table),
+        cache_(std::move(cache)),
+        notes_(std::move(notes)) {
     write_options_.sync = config.sync;
     write_options_.disableWAL = config.disable_wal;
   }
   ~RocksDbEngine() override { Close(); }
 
   std::string Description() const override {
-    return "RocksDB " + rocksdb::GetRocksVersionAsString() +
-           " (Debian librocksdb, BlockBasedTable)";
+    return "RocksDB " + rocksdb::GetRocksVersionAsString() + " (Debian librocksdb, " +
+           (learned_table_ ? "LearnedTable: learnkv's table format)" : "BlockBasedTable)");
   }
   std::vector<std::string> Notes() const override { return notes_; }
 
@@ -155,7 +175,11 @@ class RocksDbEngine : public BenchEngine {
   EngineMemory Memory() override {
     EngineMemory m;
     m.table_readers_bytes = IntProperty("rocksdb.estimate-table-readers-mem");
-    m.block_cache_bytes = IntProperty("rocksdb.block-cache-usage");
+    m.block_cache_bytes = 0;
+    if (cache_.rocksdb != nullptr) m.block_cache_bytes = cache_.rocksdb->GetUsage();
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+    if (cache_.learnkv != nullptr) m.block_cache_bytes = cache_.learnkv->TotalCharge();
+#endif
     m.memtable_bytes = IntProperty("rocksdb.cur-size-all-mem-tables");
     return m;
   }
@@ -179,12 +203,52 @@ class RocksDbEngine : public BenchEngine {
   }
 
   std::unique_ptr<rocksdb::DB> db_;
+  const bool learned_table_;
+  const EngineCache cache_;
   std::vector<std::string> notes_;
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
 };
 
-rocksdb::Options MakeOptions(const BenchConfig& c, std::vector<std::string>* notes) {
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+// The LearnedTable factory for the BenchConfig, mapped as the learnkv adapter maps it
+// (engine_learnkv.cc), so that --engine=learnkv and --engine=rocksdb-learned build the same
+// tables.
+rocksdb::TableFactory* LearnedTableFactory(const BenchConfig& c, EngineCache* cache,
+                                           std::vector<std::string>* notes) {
+  LearnedTableOptions o;
+  o.table.block_size = c.block_size;
+  if (c.cache_size > 0) {
+    cache->learnkv = NewBlockCache(static_cast<size_t>(c.cache_size));
+    o.table.block_cache = cache->learnkv;
+  } else {
+    o.block_cache_size = 0;
+  }
+  // A Bloom filter with b bits per key has a false-positive rate of about 0.6185^b.
+  o.table.filter.target_fpr = std::pow(0.6185, std::max(1, c.bloom_bits));
+  switch (c.filter) {
+    case FilterKind::kNone:
+      o.table.filter.type = FilterType::kNone;
+      break;
+    case FilterKind::kBloom:
+      o.table.filter.type = FilterType::kBloom;
+      break;
+    case FilterKind::kLearned:
+      o.table.filter.type = FilterType::kAuto;
+      notes->push_back(
+          "RocksDB gives table builds no negative keys, so --filter=learned gives each "
+          "LearnedTable the smaller classic filter (binary fuse).");
+      break;
+  }
+  if (c.compression_type == "snappy") {
+    notes->push_back("LearnedTable has no Snappy: --compression_type=snappy writes LZ4.");
+  }
+  return NewLearnedTableFactory(o);
+}
+#endif
+
+rocksdb::Options MakeOptions(const BenchConfig& c, bool learned_table, EngineCache* cache,
+                             std::vector<std::string>* notes) {
   rocksdb::Options o;
   o.create_if_missing = !c.use_existing_db;
   o.write_buffer_size = c.write_buffer_size;
@@ -201,10 +265,17 @@ rocksdb::Options MakeOptions(const BenchConfig& c, std::vector<std::string>* not
   o.disable_auto_compactions = c.disable_auto_compactions;
   o.compression = Compression(c.compression_type);
 
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+  if (learned_table) {
+    o.table_factory.reset(LearnedTableFactory(c, cache, notes));
+    return o;
+  }
+#endif
   rocksdb::BlockBasedTableOptions t;
   t.block_size = c.block_size;
   if (c.cache_size > 0) {
     t.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(c.cache_size));
+    cache->rocksdb = t.block_cache;
   } else {
     t.no_block_cache = true;
   }
@@ -221,23 +292,45 @@ rocksdb::Options MakeOptions(const BenchConfig& c, std::vector<std::string>* not
   return o;
 }
 
+Status Open(const BenchConfig& config, const std::string& path, bool learned_table,
+            std::unique_ptr<BenchEngine>* engine) {
+  std::vector<std::string> notes;
+  EngineCache cache;
+  rocksdb::Options options = MakeOptions(config, learned_table, &cache, &notes);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) return FromRocks(s);
+  *engine = std::make_unique<RocksDbEngine>(std::unique_ptr<rocksdb::DB>(raw), config,
+                                            learned_table, std::move(cache), std::move(notes));
+  return Status::OK();
+}
+
+Status Destroy(const BenchConfig& config, const std::string& path, bool learned_table) {
+  std::vector<std::string> notes;
+  EngineCache cache;
+  return FromRocks(rocksdb::DestroyDB(path, MakeOptions(config, learned_table, &cache, &notes)));
+}
+
 }  // namespace
 
 Status OpenRocksDbEngine(const BenchConfig& config, const std::string& path,
                          std::unique_ptr<BenchEngine>* engine) {
-  std::vector<std::string> notes;
-  rocksdb::Options options = MakeOptions(config, &notes);
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
-  if (!s.ok()) return FromRocks(s);
-  *engine =
-      std::make_unique<RocksDbEngine>(std::unique_ptr<rocksdb::DB>(raw), config, std::move(notes));
-  return Status::OK();
+  return Open(config, path, /*learned_table=*/false, engine);
 }
 
 Status DestroyRocksDbEngine(const BenchConfig& config, const std::string& path) {
-  std::vector<std::string> notes;
-  return FromRocks(rocksdb::DestroyDB(path, MakeOptions(config, &notes)));
+  return Destroy(config, path, /*learned_table=*/false);
 }
+
+#ifdef LEARNKV_BENCH_LEARNED_TABLE
+Status OpenRocksDbLearnedEngine(const BenchConfig& config, const std::string& path,
+                                std::unique_ptr<BenchEngine>* engine) {
+  return Open(config, path, /*learned_table=*/true, engine);
+}
+
+Status DestroyRocksDbLearnedEngine(const BenchConfig& config, const std::string& path) {
+  return Destroy(config, path, /*learned_table=*/true);
+}
+#endif
 
 }  // namespace learnkv::bench
