@@ -148,7 +148,7 @@ Status DBImpl::Get(const ReadOptions& options, const Slice& key, std::string* va
   }
   LookupMissSampler* const misses =
       miss_sampler_ != nullptr && miss_sampler_->ShouldSample() ? miss_sampler_.get() : nullptr;
-  return sv->current->Get(table_cache_.get(), lkey.internal_key(), value, misses);
+  return sv->current->Get(table_cache_.get(), lkey.internal_key(), value, misses, accel_.get());
 }
 
 void DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys,
@@ -192,7 +192,7 @@ void DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys
   std::sort(pending.begin(), pending.end(), [](const MultiGetKey* a, const MultiGetKey* b) {
     return a->user_key.compare(b->user_key) < 0;
   });
-  sv->current->MultiGet(table_cache_.get(), &pending, miss_sampler_.get());
+  sv->current->MultiGet(table_cache_.get(), &pending, miss_sampler_.get(), accel_.get());
   for (MultiGetKey* k : pending) {
     if (!k->done) *k->status = Status::NotFound(Slice());
   }
@@ -379,6 +379,14 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
       v = versions_->current();
     }
     *value = FiltersToString(*v, options_, miss_sampler_.get());
+    return true;
+  }
+  if (in == "accel") {
+    *value = accel_ != nullptr ? accel_->ToString() : DBAccelerator::OffString();
+    return true;
+  }
+  if (in == "accel-values") {
+    *value = accel_ != nullptr ? accel_->ToValues() : DBAccelerator::OffValues();
     return true;
   }
   if (in == "estimate-num-keys") {

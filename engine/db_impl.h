@@ -20,7 +20,8 @@
 // every WAL from the MANIFEST's log number on, in order.
 //
 // Source files: db_impl.cc (reads, snapshots, properties, Close), db_impl_write.cc (the write
-// path), db_impl_compaction.cc (background work), db_impl_open.cc (Open, recovery, DestroyDB).
+// path), db_impl_compaction.cc (background work), db_impl_open.cc (Open, recovery, DestroyDB);
+// the simulated accelerator's part of reads and compactions is db_accel.h.
 //
 // Thread safety: every public method is thread-safe. Members are guarded by mutex_ unless
 // noted; see each.
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "engine/compaction.h"
+#include "engine/db_accel.h"
 #include "engine/db_stats.h"
 #include "engine/info_log.h"
 #include "engine/level_filters.h"
@@ -229,6 +231,11 @@ class DBImpl final : public DB {
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mutex_);
   Status bg_error_ GUARDED_BY(mutex_);
   DBStats stats_ GUARDED_BY(mutex_);
+
+  // The simulated accelerator's scheduling of the read path's model inferences; null unless
+  // options_.accelerator names a device. Set by OpenImpl before any read or background job,
+  // constant after; thread-safe itself.
+  std::unique_ptr<DBAccelerator> accel_;
 
   // Missed point lookups per level, for learned filters; null unless the filter type may
   // learn (kAuto, kLearned) and options_.filter_misses_per_level > 0. Thread-safe itself.

@@ -185,6 +185,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, FileMetaData* 
     ++stats_.flush.jobs;
     stats_.flush.AddTable(*meta);
     edit->AddFile(0, *meta);
+    if (accel_ != nullptr) accel_->AdviseTraining(*meta);
     info_log_->Log("Flush: memtable of %" PRIu64 " entries -> L0 %s, %" PRIu64 " entries, %" PRIu64
                    " micros (build %" PRIu64 ", model training %" PRIu64 ")",
                    mem->num_entries(), DescribeOutputs({*meta}).c_str(), meta->num_entries, micros,
@@ -241,6 +242,9 @@ Status DBImpl::RunCompaction(Compaction* c) {
   stats.bytes_read += bytes_read;
   if (s.ok()) {
     for (const FileMetaData& f : outputs) stats.AddTable(f);
+    if (accel_ != nullptr) {
+      for (const FileMetaData& f : outputs) accel_->AdviseTraining(f);
+    }
     InstallSuperVersion();
   } else if (!shutting_down_.load()) {
     RecordBackgroundError(s);
@@ -474,6 +478,7 @@ void DBImpl::DeleteObsoleteFiles() {
       case FileType::kLockFile:
       case FileType::kCurrentFile:
       case FileType::kInfoLogFile:
+      case FileType::kAccelCalibrationFile:
         break;
     }
     if (!keep) doomed.push_back(name);

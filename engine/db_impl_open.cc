@@ -85,6 +85,11 @@ Status DBImpl::OpenImpl() {
     if (InfoLog::Open(env_, dbname_, &log).ok()) info_log_ = std::move(log);
   }
   info_log_->Log("Opening %s", dbname_.c_str());
+  if (!options_.accelerator.empty()) {
+    // Before recovery: a recovered WAL's flush already reports its model fit.
+    s = DBAccelerator::Open(options_, dbname_, info_log_.get(), &accel_);
+    if (!s.ok()) return s;
+  }
   versions_ = std::make_unique<VersionSet>(dbname_, &options_, table_cache_.get(), info_log_.get(),
                                            &mutex_);
 

@@ -57,6 +57,9 @@ std::string CurrentFileName(const std::string& dbname) { return dbname + "/CURRE
 std::string LockFileName(const std::string& dbname) { return dbname + "/LOCK"; }
 std::string InfoLogFileName(const std::string& dbname) { return dbname + "/LOG"; }
 std::string OldInfoLogFileName(const std::string& dbname) { return dbname + "/LOG.old"; }
+std::string AccelCalibrationFileName(const std::string& dbname) {
+  return dbname + "/ACCEL_CALIBRATION";
+}
 
 bool ParseFileName(const Slice& filename, uint64_t* number, FileType* type) {
   Slice rest = filename;
@@ -73,6 +76,11 @@ bool ParseFileName(const Slice& filename, uint64_t* number, FileType* type) {
   if (rest == "LOG" || rest == "LOG.old") {
     *number = 0;
     *type = FileType::kInfoLogFile;
+    return true;
+  }
+  if (rest == "ACCEL_CALIBRATION") {
+    *number = 0;
+    *type = FileType::kAccelCalibrationFile;
     return true;
   }
   uint64_t num;

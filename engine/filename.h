@@ -5,6 +5,7 @@
 //   MANIFEST-000123 version log      CURRENT      names the live MANIFEST
 //   LOCK            process lock     LOG, LOG.old info log and its predecessor
 //   000123.dbtmp    temporary file (CURRENT being replaced)
+//   ACCEL_CALIBRATION  the simulated accelerator's CPU calibration (engine/db_accel.h)
 //
 // Numbers are printed with at least six digits; all file kinds share one number sequence.
 //
@@ -29,7 +30,8 @@ enum class FileType {
   kManifestFile,
   kCurrentFile,
   kTempFile,
-  kInfoLogFile,  // LOG and LOG.old
+  kInfoLogFile,           // LOG and LOG.old
+  kAccelCalibrationFile,  // ACCEL_CALIBRATION
 };
 
 std::string WalFileName(const std::string& dbname, uint64_t number);
@@ -40,6 +42,7 @@ std::string CurrentFileName(const std::string& dbname);
 std::string LockFileName(const std::string& dbname);
 std::string InfoLogFileName(const std::string& dbname);
 std::string OldInfoLogFileName(const std::string& dbname);
+std::string AccelCalibrationFileName(const std::string& dbname);
 
 // Recognizes a file name within a DB directory (no directory part). Sets *number to 0 for
 // files without one. Returns false for names learnkv does not own.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "engine/db_accel.h"
 #include "engine/filename.h"
 #include "engine/level_filters.h"
 #include "engine/level_iterator.h"
@@ -60,7 +61,7 @@ uint64_t Version::NumLevelBytes(int level) const {
 }
 
 Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* value,
-                    LookupMissSampler* misses) const {
+                    LookupMissSampler* misses, DBAccelerator* accel) const {
   const Slice user_key = ExtractUserKey(lookup_key);
   enum class State { kMissing, kFound, kDeleted, kBad };
   State state = State::kMissing;
@@ -80,7 +81,8 @@ Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* val
     return false;
   };
   auto search = [&](const FileMetaData& f) -> Status {
-    Status s = cache->Get(f.number, f.file_size, lookup_key, on_entry);
+    Status s = accel == nullptr ? cache->Get(f.number, f.file_size, lookup_key, on_entry)
+                                : accel->TableGet(cache, f, lookup_key, on_entry);
     if (s.ok() && state == State::kBad) {
       s = Status::Corruption("table #" + std::to_string(f.number), "entry of unknown type");
     }
@@ -112,11 +114,12 @@ Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* val
 }
 
 void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
-                       LookupMissSampler* misses) const {
+                       LookupMissSampler* misses, DBAccelerator* accel) const {
   std::vector<MultiGetKey*>& pending = *keys;
   std::vector<Slice> batch;
   std::vector<MultiGetKey*> batch_keys;
   std::vector<Status> statuses;
+  std::vector<ApproxPos> predictions;  // a batch decided for the (simulated) device
 
   // Asks table f of `level` for the keys pending[begin, end) that are not done yet, all in one
   // call.
@@ -139,6 +142,13 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
       return;
     }
     statuses.assign(batch.size(), Status::OK());
+    const ApproxPos* predicted = nullptr;
+    if (accel != nullptr && accel->BeforeMultiGet(*table, f.number, batch.size())) {
+      // As a device would return them: the whole batch's predictions before any search.
+      predictions.resize(batch.size());
+      table->PredictBounds(batch.data(), batch.size(), predictions.data());
+      predicted = predictions.data();
+    }
     table->MultiGet(
         batch.data(), batch.size(),
         [&](size_t i, const Slice& ikey, const Slice& v) {
@@ -156,7 +166,7 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
           k->done = true;
           return false;
         },
-        statuses.data());
+        statuses.data(), predicted);
     for (size_t i = 0; i < batch_keys.size(); ++i) {
       MultiGetKey* k = batch_keys[i];
       if (!statuses[i].ok() && !k->done) {

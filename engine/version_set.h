@@ -39,6 +39,7 @@
 namespace learnkv {
 
 class Compaction;
+class DBAccelerator;
 class LookupMissSampler;
 class VersionSet;
 
@@ -67,16 +68,19 @@ class Version {
 
   // Looks up the newest entry for the user key of lookup_key visible at its sequence:
   // OK with *value, NotFound (absent or deleted), or the read error. With misses, every level
-  // with a table that was searched and did not hold the key is reported to it (once).
+  // with a table that was searched and did not hold the key is reported to it (once). With
+  // accel, each table's filter score and model prediction is accounted as a batch of one
+  // (DBAccelerator::TableGet).
   Status Get(TableCache* cache, const Slice& lookup_key, std::string* value,
-             LookupMissSampler* misses = nullptr) const;
+             LookupMissSampler* misses = nullptr, DBAccelerator* accel = nullptr) const;
 
   // Resolves every key of *keys that is not yet done, newest data first; each table is asked
   // once for all of its keys (TableReader::MultiGet). REQUIRES: *keys sorted by user key.
   // Keys that no table holds are left not done. The misses of keys marked sample_misses are
-  // reported to `misses` as Get does.
+  // reported to `misses` as Get does. With accel, each table's keys are one batch of filter
+  // scores and model predictions (DBAccelerator::BeforeMultiGet).
   void MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
-                LookupMissSampler* misses = nullptr) const;
+                LookupMissSampler* misses = nullptr, DBAccelerator* accel = nullptr) const;
 
   // Appends iterators over this Version's internal keys: one per level-0 table, newest first,
   // then one concatenating iterator per deeper level. They use this Version's file lists: the

@@ -363,9 +363,9 @@ Status TableReader::GetImpl(const LookupTarget& t, const ApproxPos* predicted, u
   return Status::OK();
 }
 
-Status TableReader::Get(const Slice& internal_key, EntryCallback on_entry) const {
+Status TableReader::Get(const Slice& internal_key, EntryCallback on_entry, bool use_filter) const {
   const LookupTarget t = LookupTarget::FromInternalKey(internal_key);
-  if (filter_ != nullptr && !filter_->KeyMayMatch(t.user_key)) return Status::OK();
+  if (use_filter && filter_ != nullptr && !filter_->KeyMayMatch(t.user_key)) return Status::OK();
   BlockRef ref;
   return GetImpl(t, nullptr, kUnknownBlock, &ref, on_entry);
 }

@@ -63,8 +63,9 @@ class TableReader {
   // user key, until on_entry returns false or such entries run out. Entries of other user keys
   // are never passed, which lets a miss stop inside the model's window without reading past
   // it. Returns OK whether or not anything was found; not OK only for read errors.
-  // On a block-cache hit this neither allocates nor copies.
-  Status Get(const Slice& internal_key, EntryCallback on_entry) const;
+  // On a block-cache hit this neither allocates nor copies. use_filter = false skips the
+  // filter, for a caller that has asked KeyMayMatch itself.
+  Status Get(const Slice& internal_key, EntryCallback on_entry, bool use_filter = true) const;
 
   // Get for keys[0, n), statuses[i] receiving key i's result. Learned tables first predict all
   // windows in one tight loop over the model (batches of 64), then search; `predicted`, when

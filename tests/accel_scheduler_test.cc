@@ -98,7 +98,7 @@ TEST(AccelSchedulerTest, SmallBatchesStayOnTheCpuLargeOnesOffload) {
   EXPECT_DOUBLE_EQ(k.chosen_ns, 4600 + 15000);
   EXPECT_DOUBLE_EQ(st.FractionOffloaded(), 1000.0 / 1200);
   EXPECT_DOUBLE_EQ(st.device_busy_ns, 15000);
-  EXPECT_EQ(st.latency_with_device_us.Count(), 2u);
+  EXPECT_EQ(st.latency_with_device_ns.Count(), 2u);
 }
 
 TEST(AccelSchedulerTest, VirtualClockQueuesBatchesAndMeasuresUtilization) {

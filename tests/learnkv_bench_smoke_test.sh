@@ -127,6 +127,34 @@ for dist in ycsb zipfian; do
   [ "$(grep -cE "^seekrandom +:.*\($N of $N found\)" "$out")" -eq 2 ] || fail "$dist: seekrandom"
 done
 
+# --accelerator (learnkv only): the same keys found as without it, learnkv.accel in the stats
+# and after the run, its values in the JSON report; an unknown device is refused.
+for acc in "" h200; do
+  "$BIN" --engine=learnkv --db="$DIR/db-accel" --num=$N --batch_size=64 ${acc:+--accelerator=$acc} \
+      --benchmarks=fillrandom,compact,multireadrandom,readrandom,stats \
+      --report_json="$DIR/accel$acc.json" > "$DIR/accel$acc.out" 2>&1 ||
+    fail "accelerator '$acc': learnkv-bench failed: $(cat "$DIR/accel$acc.out")"
+  grep -E "^(multireadrandom|readrandom) +:" "$DIR/accel$acc.out" |
+    grep -oE "\([0-9]+ of [0-9]+ found\)" > "$DIR/accel$acc.found"
+done
+diff -q "$DIR/accel.found" "$DIR/accelh200.found" > /dev/null ||
+  fail "accelerator: found counts differ: $(cat "$DIR/accel.found" "$DIR/accelh200.found" | tr '\n' ' ')"
+[ "$(grep -c '^accelerator: h200 ' "$DIR/accelh200.out")" -eq 2 ] ||
+  fail "accelerator: learnkv.accel not in both the stats and the summary"
+"$PY" - "$DIR/accelh200.json" <<'PY' || fail "accelerator: bad JSON report"
+import json, sys
+e = json.load(open(sys.argv[1]))["engines"][0]
+v = e["accelerator"]["values"]
+assert v["accelerator"] == "h200", v
+assert v["rmi_batches"] > 0 and v["rmi_items"] >= v["rmi_batches"], v
+assert 0 <= v["offloaded_fraction"] <= 1, v
+assert "simulated" in e["accelerator"]["text"]
+PY
+if "$BIN" --engine=learnkv --db="$DIR/db-accel" --num=10 --accelerator=no-such-device \
+    > "$DIR/accel-bad.out" 2>&1; then
+  fail "accelerator: an unknown device was accepted"
+fi
+
 # rocksdb-learned runs in builds with the RocksDB plugin (tests/rocksdb_plugin/ compares it with
 # rocksdb) and is refused with a clear message in builds without it.
 if "$BIN" --engine=rocksdb-learned --db="$DIR/db-x" --num=10 > "$DIR/x.out" 2>&1; then

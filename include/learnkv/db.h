@@ -90,6 +90,15 @@ class DB {
   //   "learnkv.filters"                 — per level: tables per filter kind, filter bytes,
   //                                       bits per key, target rates (Monkey), and the
   //                                       missed lookups sampled for learned filters
+  //   "learnkv.accel"                   — the simulated accelerator (Options::accelerator):
+  //                                       per model kind the batches, items, share offloaded,
+  //                                       predicted CPU and simulated device time, break-even
+  //                                       batch size; device utilization (simulated), read-path
+  //                                       latency per batch with and without the device
+  //                                       (predicted), gathering (measured), model fits; each
+  //                                       figure says whether it is measured, predicted or
+  //                                       simulated. "accelerator: off" when none is set
+  //   "learnkv.accel-values"            — the same as name=value lines (docs/accelerator.md)
   //   "learnkv.estimate-num-keys"       — estimated number of keys
   virtual bool GetProperty(const Slice& property, std::string* value) = 0;
 

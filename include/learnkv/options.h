@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "learnkv/table_options.h"
 
@@ -107,6 +108,34 @@ struct Options {
   // the level sizes at its start (learnkv.filters shows the rates chosen). false: every table
   // gets target_fpr. Default: true.
   bool optimize_filters_for_levels = true;
+
+  // --- Accelerator (simulated; docs/accelerator.md, "In the engine") ---
+  // The device the read path's model inferences may be offloaded to: a preset ("tpu-v1",
+  // "tpu-v2", "h200") or the path of a device description file (read through env). Each
+  // batch of inferences -- a table's RMI predictions for a MultiGet's keys, or a Get's, and a
+  // learned filter's classifier scores -- is decided by a cost model (CPU time from a measured
+  // calibration, device time simulated) and counted in learnkv.accel. Results never change:
+  // every inference is computed on the CPU whatever the decision; only the device's time is
+  // simulated. Empty (default): off, and the read path pays one null check.
+  std::string accelerator;
+  // The CPU calibration the scheduler uses. Loaded if the file exists; otherwise a quick
+  // calibration (under a second) runs at Open and is saved there, so it runs once per DB.
+  // Remove the file to calibrate again; learnkv-calibrate writes a fuller one. Empty
+  // (default): ACCEL_CALIBRATION in the DB directory.
+  std::string accel_calibration_file;
+  // How long the first Get or MultiGet needing a table's model waits for concurrent lookups
+  // of the same table to join its batch, in real microseconds (the wait is added to the
+  // lookup and reported as measured). 0 (default): no gathering; each Get is a batch of one.
+  uint64_t accel_max_wait_micros = 0;
+  // A gathered batch is closed at this many items; a MultiGet's group of at least this many
+  // keys in one table is a batch of its own. At least 1. Default: 65536.
+  uint64_t accel_batch_cap = 65536;
+  // Predicted latency a batch should meet, in microseconds (device queueing included): the
+  // faster side meeting it is chosen. 0 (default): none, the faster side wins.
+  double accel_latency_target_micros = 0;
+  // False: predict and count both sides but always choose the CPU (what the device would have
+  // done, without "offloading" anything). Default: true.
+  bool accel_offload = true;
 
   // --- Logging ---
   // Write a LOG file in the DB directory with flushes, compactions and recovery notes.

@@ -76,7 +76,8 @@ struct Decision {
   bool run_on_device = false;
   double predicted_cpu_ns = 0;     // from the measured calibration; +inf if uncalibrated
   double predicted_device_ns = 0;  // simulated; +inf if the device cannot run the model
-  double device_queue_ns = 0;      // simulated wait behind earlier batches on the device
+  double device_queue_ns = 0;      // simulated wait behind earlier batches on the device;
+                                   // 0 where the device loses even with an empty queue
   double latency_ns = 0;           // predicted time to results on the chosen side
   const char* reason = "";         // e.g. "device faster", "cpu faster"
 };
@@ -109,10 +110,11 @@ struct AccelStats {
   double device_busy_ns = 0;  // simulated
   double elapsed_ns = 0;      // real time since the scheduler started or stats were reset
   double utilization = 0;     // busy / the virtual clock's span, in [0, 1]
-  // Predicted read-path latency per batch, in us: with the device as decided, and had every
+  // Predicted read-path latency per batch, in ns (a Get's batch of one takes tens of ns,
+  // below the histogram's first bucket in us): with the device as decided, and had every
   // batch run on the CPU. Gathering waits (measured) are included in both.
-  Histogram latency_with_device_us;
-  Histogram latency_cpu_only_us;
+  Histogram latency_with_device_ns;
+  Histogram latency_cpu_only_ns;
   uint64_t gathered_batches = 0;  // batches of more than one caller
   uint64_t gathered_callers = 0;
   double gather_wait_ns = 0;  // measured

@@ -65,6 +65,11 @@ struct BenchConfig {
   bool sync = false;         // --sync: fsync the WAL on every write
   bool disable_wal = false;  // --disable_wal
 
+  // --- Simulated accelerator (learnkv only; docs/accelerator.md) ---
+  std::string accelerator;             // --accelerator: a preset or device file ("": off)
+  uint64_t accel_max_wait_micros = 0;  // --accel_max_wait_micros: gathering wait of Gets
+  uint64_t accel_batch_cap = 65536;    // --accel_batch_cap: items per gathered batch
+
   // --- readwhilewriting ---
   uint64_t benchmark_write_rate_limit = 0;  // bytes/s of its writer thread (0: unlimited)
 

@@ -60,6 +60,16 @@ DEFINE_bool(disable_auto_compactions, false, "No automatic compactions");
 DEFINE_bool(sync, false, "fsync the WAL on every write");
 DEFINE_bool(disable_wal, false, "Write without a WAL");
 
+DEFINE_string(accelerator, "",
+              "learnkv: schedule the read path's model inferences on a simulated accelerator: "
+              "tpu-v1, tpu-v2, h200 or a device description file (docs/accelerator.md). "
+              "Results are computed on the CPU; the device's time is simulated and reported "
+              "(learnkv.accel) at the end. Empty: off");
+DEFINE_uint64(accel_max_wait_micros, 0,
+              "With --accelerator: how long a Get waits for concurrent Gets of the same table "
+              "to join its batch (0: no gathering)");
+DEFINE_uint64(accel_batch_cap, 65536, "With --accelerator: items at most per gathered batch");
+
 DEFINE_uint64(benchmark_write_rate_limit, 0,
               "Bytes/s of readwhilewriting's writer thread (0: as fast as it can)");
 
@@ -206,6 +216,14 @@ Status ConfigFromFlags(BenchConfig* c) {
   c->sync = FLAGS_sync;
   c->disable_wal = FLAGS_disable_wal;
   if (c->sync && c->disable_wal) return Bad("sync", "cannot be combined with --disable_wal");
+
+  c->accelerator = FLAGS_accelerator;
+  c->accel_max_wait_micros = FLAGS_accel_max_wait_micros;
+  if (FLAGS_accel_max_wait_micros > 1000000) {
+    return Bad("accel_max_wait_micros", "must be at most 1000000 (one second)");
+  }
+  if (FLAGS_accel_batch_cap < 1) return Bad("accel_batch_cap", "must be at least 1");
+  c->accel_batch_cap = FLAGS_accel_batch_cap;
 
   c->benchmark_write_rate_limit = FLAGS_benchmark_write_rate_limit;
   c->histogram = FLAGS_histogram;

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -207,6 +209,31 @@ void Close(std::string* out, char close) {
   out->push_back(',');
 }
 
+// learnkv.accel-values' "name=value" lines as a JSON object: numbers where the value is one,
+// strings otherwise.
+void AppendAcceleratorValues(std::string* out, const std::string& values) {
+  out->push_back('{');
+  size_t start = 0;
+  while (start < values.size()) {
+    size_t end = values.find('\n', start);
+    if (end == std::string::npos) end = values.size();
+    const std::string line = values.substr(start, end - start);
+    start = end + 1;
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    const std::string name = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    char* parsed_end = nullptr;
+    const double v = strtod(value.c_str(), &parsed_end);
+    if (!value.empty() && *parsed_end == '\0' && std::isfinite(v)) {
+      AppendNumber(out, name.c_str(), v);
+    } else {
+      AppendString(out, name.c_str(), value);
+    }
+  }
+  Close(out, '}');
+}
+
 void AppendResult(std::string* out, const BenchResult& r) {
   out->push_back('{');
   AppendString(out, "name", r.name);
@@ -252,6 +279,9 @@ std::string FormatEngineSummary(const EngineReport& r) {
   out += "  Bytes on disk:       " + Bytes(static_cast<int64_t>(r.disk_bytes)) + "\n";
   out += "  RSS at end:          " + Bytes(static_cast<int64_t>(r.current_rss_bytes)) + "\n";
   out += "  Peak RSS (process):  " + Bytes(static_cast<int64_t>(r.peak_rss_bytes)) + "\n";
+  if (!r.accelerator.text.empty()) {
+    out += "Simulated accelerator (learnkv.accel):\n" + r.accelerator.text;
+  }
   return out;
 }
 
@@ -315,6 +345,9 @@ Status WriteJsonReport(const std::string& file, const BenchConfig& c,
   AppendInt(&out, "write_buffer_size", static_cast<int64_t>(c.write_buffer_size));
   AppendInt(&out, "bloom_bits", c.bloom_bits);
   AppendString(&out, "filter", FilterKindName(c.filter));
+  AppendString(&out, "accelerator", c.accelerator);
+  AppendInt(&out, "accel_max_wait_micros", static_cast<int64_t>(c.accel_max_wait_micros));
+  AppendInt(&out, "accel_batch_cap", static_cast<int64_t>(c.accel_batch_cap));
   AppendInt(&out, "seed", static_cast<int64_t>(c.seed));
   Close(&out, '}');
   AppendKey(&out, "engines");
@@ -346,6 +379,14 @@ Status WriteJsonReport(const std::string& file, const BenchConfig& c,
     AppendInt(&out, "rss_bytes", static_cast<int64_t>(e.current_rss_bytes));
     AppendInt(&out, "peak_rss_bytes", static_cast<int64_t>(e.peak_rss_bytes));
     Close(&out, '}');
+    if (!e.accelerator.text.empty()) {
+      AppendKey(&out, "accelerator");
+      out.push_back('{');
+      AppendString(&out, "text", e.accelerator.text);
+      AppendKey(&out, "values");
+      AppendAcceleratorValues(&out, e.accelerator.values);
+      Close(&out, '}');
+    }
     Close(&out, '}');
   }
   Close(&out, ']');

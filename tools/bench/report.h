@@ -2,8 +2,9 @@
 // db_bench prints it, on one line:
 //   readrandom   :       1.234 micros/op 810372 ops/sec 1.234 seconds 1000000 operations;
 //   (632000 of 1000000 found)
-// plus latency percentiles, a live progress meter, the process's memory and disk figures, and
-// the JSON report (--report_json) that bench/compare reads.
+// plus latency percentiles, a live progress meter, the process's memory and disk figures, the
+// simulated accelerator's statistics (--accelerator), and the JSON report (--report_json) that
+// bench/compare reads.
 //
 // Thread safety: ThreadStats belong to one thread. Progress::Add is thread-safe.
 #ifndef LEARNKV_TOOLS_BENCH_REPORT_H_
@@ -93,6 +94,7 @@ struct EngineReport {
   std::vector<std::string> notes;
   std::vector<BenchResult> results;
   EngineMemory memory;
+  EngineAccelerator accelerator;  // learnkv.accel, read before the engine closed
   uint64_t disk_bytes = 0;
   uint64_t peak_rss_bytes = 0;     // of the process so far
   uint64_t current_rss_bytes = 0;  // when the engine finished, before closing it

@@ -90,6 +90,7 @@ Status WorkloadRunner::Run(const std::string& engine, const std::string& path,
   if (!s.ok()) return s;
 
   report->memory = engine_->Memory();
+  report->accelerator = engine_->Accelerator();
   report->current_rss_bytes = CurrentRssBytes();
   report->peak_rss_bytes = PeakRssBytes();
   s = engine_->Close();
@@ -126,6 +127,11 @@ void WorkloadRunner::PrintHeader(const EngineReport& r) const {
   }
   printf("Threads:     %d; batch_size %d; sync %d; WAL %s\n", config_.threads, config_.batch_size,
          config_.sync ? 1 : 0, config_.disable_wal ? "off" : "on");
+  if (!config_.accelerator.empty()) {
+    printf("Accelerator: %s (simulated; learnkv only), gathering wait %" PRIu64
+           " us, batch cap %" PRIu64 "\n",
+           config_.accelerator.c_str(), config_.accel_max_wait_micros, config_.accel_batch_cap);
+  }
   printf("DB path:     [%s]\n", r.path.c_str());
   for (const std::string& note : r.notes) printf("Note:        %s\n", note.c_str());
   printf("------------------------------------------------\n");
