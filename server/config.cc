@@ -77,6 +77,7 @@ std::vector<ConfigPair> ConfigValues(const ServerOptions& o, const RuntimeConfig
       {"block-size", std::to_string(db.table_options.block_size)},
       {"compression", CompressionTypeName(db.table_options.compression)},
       {"index-type", IndexTypeName(db.table_options.index_type)},
+      {"accelerator", db.accelerator},
   };
 }
 

@@ -55,7 +55,8 @@ struct ServerOptions {
   std::string dir = "./data";
   // When the WAL is fsynced: always, everysec, no. Default: everysec.
   SyncMode sync = SyncMode::kEverySec;
-  // The engine's options (create_if_missing is forced on).
+  // The engine's options (create_if_missing is forced on; compaction_filter is replaced by
+  // the server's ExpiryFilter).
   Options db_options;
 
   // --- Reported by INFO ---

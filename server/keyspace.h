@@ -15,8 +15,8 @@
 //
 // Expired entries are invisible: Get returns NotFound for them. A ReadView remembers the
 // expired keys it met so that the caller can have them deleted (lazy expiry); a WriteView
-// deletes them in its batch. (No compaction-time filter exists in the engine yet, so an
-// expired key that is never read again stays on disk.)
+// deletes them in its batch. An expired key never read again is removed by the next
+// compaction that rewrites it (expiry_filter.h).
 //
 // Thread safety: the free functions are thread-safe. A ReadView or WriteView is used by one
 // thread at a time; many views may share one DB.

@@ -1,7 +1,10 @@
 #include "server/server.h"
 
 #include <chrono>
+#include <memory>
 #include <thread>
+
+#include "server/expiry_filter.h"
 
 namespace learnkv {
 namespace server {
@@ -59,6 +62,8 @@ Status Server::Start() {
   }
   Options db_options = o.db_options;
   db_options.create_if_missing = true;
+  // Compactions drop expired keys (the server owns the value layout, so it owns the filter).
+  db_options.compaction_filter = std::make_shared<ExpiryFilter>(&ctx_.stats.expired_keys_compacted);
   Status s = DB::Open(db_options, o.dir, &db_);
   if (!s.ok()) return s;
   ctx_.db = db_.get();

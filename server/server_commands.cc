@@ -4,17 +4,76 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <sstream>
 
 #include "server/command.h"
+#include "server/command_docs.h"
 
 namespace learnkv {
 namespace server {
 
 namespace {
+
+// An INFO field name made of `name`: lower-case letters, digits and single '_' (INFO lines
+// are "field:value", and clients split them at the first ':').
+std::string InfoFieldName(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) {
+      out.push_back(static_cast<char>(std::tolower(u)));
+    } else if (!out.empty() && out.back() != '_') {
+      out.push_back('_');
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+// An INFO value made of `value`: trimmed, on one line. redis-py reads a value holding both
+// ',' and '=' as a list of k=v pairs and fails on an item without '=', so then ',' becomes ';'.
+std::string InfoFieldValue(std::string_view value) {
+  const size_t begin = value.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return "";
+  value = value.substr(begin, value.find_last_not_of(" \t\r\n") + 1 - begin);
+  std::string out(value);
+  const bool pairs = out.find('=') != std::string::npos;
+  for (char& c : out) {
+    if (c == '\r' || c == '\n') c = ' ';
+    if (c == ',' && pairs) c = ';';
+  }
+  return out;
+}
+
+// The simulated accelerator's statistics, when the engine reports them: the name=value lines of
+// learnkv.accel-values (or, from an engine without that property, learnkv.accel's lines) as
+// accel_<name>:<value>; a line without '=' or ':' becomes accel_line<n>:<line>. Nothing when
+// neither property exists or both are empty.
+void AppendAccelLines(DB* db, std::string* out) {
+  std::string text;
+  if (!db->GetProperty("learnkv.accel-values", &text) || text.empty()) {
+    text.clear();
+    if (!db->GetProperty("learnkv.accel", &text)) return;
+  }
+  std::istringstream lines(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const size_t sep = line.find_first_of("=:");
+    std::string name = sep == std::string::npos ? "" : InfoFieldName(line.substr(0, sep));
+    std::string value = InfoFieldValue(sep == std::string::npos || name.empty()
+                                           ? std::string_view(line)
+                                           : std::string_view(line).substr(sep + 1));
+    if (name.empty()) name = "line" + std::to_string(n);
+    out->append("accel_" + name + ":" + value + "\r\n");
+  }
+}
 
 // The "learned" section: what the tables' indexes are, from the DB's properties.
 void AppendLearnedSection(DB* db, std::string* out) {
@@ -60,6 +119,7 @@ void AppendLearnedSection(DB* db, std::string* out) {
     if (!db->GetProperty("learnkv.num-files-at-level" + std::to_string(level), &files)) break;
     out->append("learned_level" + std::to_string(level) + "_tables:" + files + "\r\n");
   }
+  AppendAccelLines(db, out);
 }
 
 uint64_t ResidentBytes() {
@@ -130,7 +190,9 @@ std::string InfoText(CommandContext& ctx, const std::vector<std::string>& wanted
     line("loading", "0");
     line("aof_enabled", "1");
     line("appendfsync", SyncModeName(srv->writer->mode()));
-    line("aof_last_write_status", srv->writer->last_write_ok() ? "ok" : "err");
+    // As Redis 7 reports it: "err" after a failed write or a failed periodic fsync.
+    line("aof_last_write_status",
+         srv->writer->last_write_ok() && srv->writer->last_sync_ok() ? "ok" : "err");
     line("wal_write_batches", std::to_string(srv->writer->batches()));
     line("wal_syncs", std::to_string(srv->writer->syncs()));
     line("wal_last_sync_time", std::to_string(srv->writer->last_sync_unix()));
@@ -144,7 +206,10 @@ std::string InfoText(CommandContext& ctx, const std::vector<std::string>& wanted
     line("total_net_input_bytes", std::to_string(load(st.net_input_bytes)));
     line("total_net_output_bytes", std::to_string(load(st.net_output_bytes)));
     line("rejected_connections", std::to_string(load(st.rejected_connections)));
-    line("expired_keys", std::to_string(load(st.expired_keys)));
+    // Like Redis's expired_keys (lazy plus active expiry): read-time deletions plus the keys
+    // compactions removed, which are also shown on their own.
+    line("expired_keys", std::to_string(load(st.expired_keys) + load(st.expired_keys_compacted)));
+    line("expired_keys_compacted", std::to_string(load(st.expired_keys_compacted)));
     line("keyspace_hits", std::to_string(load(st.keyspace_hits)));
     line("keyspace_misses", std::to_string(load(st.keyspace_misses)));
     line("total_error_replies_protocol", std::to_string(load(st.protocol_errors)));
@@ -209,8 +274,8 @@ void ConfigCommand(CommandContext& ctx) {
     ServerStats& st = ctx.server->stats;
     for (std::atomic<uint64_t>* a :
          {&st.total_commands, &st.total_connections, &st.rejected_connections, &st.keyspace_hits,
-          &st.keyspace_misses, &st.expired_keys, &st.net_input_bytes, &st.net_output_bytes,
-          &st.multiget_batches, &st.multiget_keys, &st.protocol_errors}) {
+          &st.keyspace_misses, &st.expired_keys, &st.expired_keys_compacted, &st.net_input_bytes,
+          &st.net_output_bytes, &st.multiget_batches, &st.multiget_keys, &st.protocol_errors}) {
       a->store(0);
     }
     ctx.reply.Ok();
@@ -250,14 +315,19 @@ void CommandInfoReply(ReplyBuilder& r, const CommandSpec& c) {
 }
 
 void CommandDocsReply(ReplyBuilder& r, const CommandSpec& c) {
+  const std::vector<CommandArg>& args = CommandArguments(c.name);
   r.Bulk(c.name);
-  r.MapHeader(3);
+  r.MapHeader(args.empty() ? 3 : 4);
   r.Bulk("summary");
   r.Bulk(c.summary);
   r.Bulk("since");
   r.Bulk(c.since);
   r.Bulk("group");
   r.Bulk(c.group);
+  if (!args.empty()) {
+    r.Bulk("arguments");
+    ReplyArguments(r, args);
+  }
 }
 
 void CommandCommand(CommandContext& ctx) {

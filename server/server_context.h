@@ -34,7 +34,8 @@ struct ServerStats {
   std::atomic<uint64_t> total_commands{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
-  std::atomic<uint64_t> expired_keys{0};
+  std::atomic<uint64_t> expired_keys{0};            // deleted when found expired by a read
+  std::atomic<uint64_t> expired_keys_compacted{0};  // removed by compactions (expiry_filter.h)
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<uint64_t> multiget_batches{0};

@@ -71,10 +71,8 @@ void WriteExecutor::Submit(std::unique_ptr<WriteGroup> group) {
 }
 
 Status WriteExecutor::SyncWal() {
-  WriteOptions options;
-  options.sync = true;
-  WriteBatch empty;
-  Status s = db_->Write(options, &empty);
+  Status s = db_->SyncWAL();
+  last_sync_ok_.store(s.ok(), std::memory_order_relaxed);
   if (s.ok()) {
     syncs_.fetch_add(1, std::memory_order_relaxed);
     last_sync_unix_.store(static_cast<uint64_t>(std::time(nullptr)), std::memory_order_relaxed);
@@ -83,7 +81,7 @@ Status WriteExecutor::SyncWal() {
 }
 
 bool WriteExecutor::TryRunInline(WriteGroup* group, Status* commit) {
-  if (mode_ == SyncMode::kAlways || syncing_.load(std::memory_order_relaxed)) return false;
+  if (mode_ == SyncMode::kAlways) return false;  // the commit would fsync on the caller's loop
   {
     MutexLock l(&mu_);
     // With the queue empty no group taken by the writer can be waiting for exec_mu_ (the
@@ -150,13 +148,12 @@ void WriteExecutor::SyncerLoop() {
   while (!stop_) {
     stop_cv_.WaitFor(1000000);
     if (stop_) break;
-    if (dirty_.exchange(false, std::memory_order_relaxed)) {
-      mu_.Unlock();
-      syncing_.store(true);
-      SyncWal();
-      syncing_.store(false);
-      mu_.Lock();
-    }
+    if (!dirty_.exchange(false, std::memory_order_relaxed)) continue;
+    // Without mu_: Stop() must be able to set stop_ meanwhile. Writes go on during the fsync
+    // (into the next WAL file) and set dirty_ again for the next round.
+    mu_.Unlock();
+    if (!SyncWal().ok()) dirty_.store(true, std::memory_order_relaxed);  // retry next second
+    mu_.Lock();
   }
 }
 

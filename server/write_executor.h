@@ -6,9 +6,11 @@
 // under --sync=always) for many clients.
 //
 // Durability modes: kAlways syncs every batch before any reply; kEverySec writes without sync
-// and a background thread syncs the WAL once a second when something was written; kNo leaves
-// syncing to the OS. In every mode a reply is sent only after its batch is in the WAL, so a
-// killed process (kill -9) loses no acknowledged write. Stop() runs what is queued and syncs.
+// and a background thread syncs the WAL once a second when something was written, with
+// DB::SyncWAL, which lets writes go on while the fsync runs (they go into the next WAL file);
+// kNo leaves syncing to the OS. In every mode a reply is sent only after its batch is in the
+// WAL, so a killed process (kill -9) loses no acknowledged write. Stop() runs what is queued
+// and syncs.
 //
 // Thread safety: Submit() may be called from any thread. Start/Stop from the owner only.
 #ifndef LEARNKV_SERVER_WRITE_EXECUTOR_H_
@@ -60,11 +62,12 @@ class WriteExecutor {
   void Submit(std::unique_ptr<WriteGroup> group);
 
   // Runs and commits `group` on the calling thread when that cannot block on an fsync or
-  // overtake queued groups: not under kAlways, no WAL sync in progress, nothing queued, the
-  // writer idle. Then returns true with the commit's outcome in *commit, and the caller (not
-  // Finish) delivers the replies. Otherwise returns false and the caller Submit()s it. This
-  // saves two thread hand-offs per batch; the price is that an engine write stall (L0
-  // slowdown) is felt by the calling loop.
+  // overtake queued groups: not under kAlways (its commit would fsync), nothing queued, the
+  // writer idle. (A periodic WAL sync in progress does not hold the commit up: SyncWAL syncs
+  // outside the DB's writer queue.) Then returns true with the commit's outcome in *commit,
+  // and the caller (not Finish) delivers the replies. Otherwise returns false and the caller
+  // Submit()s it. This saves two thread hand-offs per batch; the price is that an engine
+  // write stall (L0 slowdown) is felt by the calling loop.
   bool TryRunInline(WriteGroup* group, Status* commit);
 
   SyncMode mode() const { return mode_; }
@@ -73,10 +76,13 @@ class WriteExecutor {
   uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
   uint64_t last_sync_unix() const { return last_sync_unix_.load(std::memory_order_relaxed); }
   bool last_write_ok() const { return last_write_ok_.load(std::memory_order_relaxed); }
+  // Whether the last periodic (or final) WAL sync succeeded; true before the first.
+  bool last_sync_ok() const { return last_sync_ok_.load(std::memory_order_relaxed); }
 
  private:
   void WriterLoop();
   void SyncerLoop();
+  // DB::SyncWAL, counted for INFO.
   Status SyncWal();
 
   DB* const db_;
@@ -91,13 +97,13 @@ class WriteExecutor {
   // Held while a batch is built and committed (writer thread or TryRunInline): one builder
   // at a time keeps read-modify-write commands atomic. Taken before mu_ when both are held.
   std::mutex exec_mu_;
-  std::atomic<bool> syncing_{false};  // the syncer is in SyncWal
 
   std::atomic<bool> dirty_{false};  // written since the last sync
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> last_sync_unix_{0};
   std::atomic<bool> last_write_ok_{true};
+  std::atomic<bool> last_sync_ok_{true};
 
   std::thread writer_;
   std::thread syncer_;

@@ -7,7 +7,9 @@
 
 Covers every command group, pipelines, MULTI/EXEC, SCAN completeness under concurrent writes
 and across a restart, 8 MiB values, binary keys, AUTH, protected mode, limits, Redis's protocol
-errors, and recovery of every acknowledged write after SIGTERM and after SIGKILL.
+errors, recovery of every acknowledged write after SIGTERM and after SIGKILL, expired keys
+removed by compactions, --accelerator and INFO's accel_ fields, and redis-cli's help built from
+COMMAND DOCS. The process and raw-socket helpers are in server_test_support.py.
 """
 import argparse
 import os
@@ -15,7 +17,6 @@ import random
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -24,144 +25,8 @@ import warnings
 
 import redis
 
-SERVER = None
-TMPDIR = None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """One learnkv-server process."""
-
-    def __init__(self, name, *flags, keep_dir=False):
-        self.dir = os.path.join(TMPDIR, name)
-        if not keep_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.port = free_port()
-        self.flags = list(flags)
-        self.proc = None
-        self.log = None
-
-    def start(self, wait=True):
-        os.makedirs(TMPDIR, exist_ok=True)
-        self.log = open(self.dir + ".log", "ab")
-        self.proc = subprocess.Popen(
-            [SERVER, "--port=%d" % self.port, "--dir=" + self.dir] + self.flags,
-            stdout=self.log, stderr=subprocess.STDOUT)
-        if not wait:
-            return self
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited with %d" % self.proc.returncode)
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.proc is None:
-            return None
-        self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=timeout)
-        self.proc = None
-        self.log.close()
-        return rc
-
-    def client(self, **kw):
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=30, **kw)
-
-    def cli(self, *args, stdin=None):
-        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), input=stdin,
-                           capture_output=True, timeout=60)
-        return r.stdout.decode("latin-1")
-
-
-class Raw:
-    """A raw connection: sends bytes, reads and decodes RESP2/RESP3 replies."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise EOFError
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _bytes(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def reply(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return Exception(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._bytes(n)
-        if t == b"=":
-            return self._bytes(int(rest))
-        if t == b"_":
-            return None
-        if t == b"#":
-            return rest == b"t"
-        if t == b",":
-            return float(rest)
-        if t in (b"*", b"~"):
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        if t == b"%":
-            n = int(rest)
-            return {"map": [(self.reply(), self.reply()) for _ in range(n)]}
-        raise ValueError("bad reply type %r" % line)
-
-    def command(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.send(out)
-        return self.reply()
-
-    def closed(self, timeout=5):
-        """True if the server closes the connection (after any pending replies)."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                chunk = self.sock.recv(1 << 16)
-                if not chunk:
-                    return True
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        self.sock.close()
+import server_test_support as support
+from server_test_support import Raw, Server
 
 
 class SharedServerTest(unittest.TestCase):
@@ -485,6 +350,15 @@ class ConnectionAndServerTest(SharedServerTest):
         while self.r.info("learned")["learned_tables"] == 0 and time.time() < deadline:
             time.sleep(0.2)
         self.assertGreater(self.r.info("learned")["learned_tables"], 0)
+        # No accelerator configured: the engine says so (or, without the property, nothing).
+        self.assertEqual(self.r.info("learned").get("accel_accelerator", "off"), "off")
+        # everysec: the syncer thread syncs the WAL within about a second of a write.
+        syncs = self.r.info("persistence")["wal_syncs"]
+        self.r.set("x", "z")
+        deadline = time.time() + 5
+        while self.r.info("persistence")["wal_syncs"] == syncs and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertGreater(self.r.info("persistence")["wal_syncs"], syncs)
 
     def test_config_and_command(self):
         r = self.r
@@ -503,8 +377,63 @@ class ConnectionAndServerTest(SharedServerTest):
         docs = raw.command("COMMAND", "DOCS", "set")
         self.assertEqual(docs[0], b"set")
         self.assertIn(b"summary", docs[1])
+        fields = dict(zip(docs[1][::2], docs[1][1::2]))
+        args = [dict(zip(a[::2], a[1::2])) for a in fields[b"arguments"]]
+        self.assertEqual([a[b"name"] for a in args],
+                         [b"key", b"value", b"condition", b"get", b"expiration"])
+        self.assertEqual(args[2][b"type"], b"oneof")
+        self.assertEqual(args[2][b"flags"], ["optional"])
+        self.assertEqual(args[3][b"token"], b"GET")
         self.assertEqual(len(raw.command("COMMAND")), r.command_count())
         raw.close()
+
+    def test_redis_cli_help_shows_arguments(self):
+        """Interactive redis-cli builds its help from COMMAND DOCS (and asserts on its
+        types): it must show the arguments, and not crash."""
+        import pty
+        import select
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.environ["TERM"] = "dumb"  # plain line input: no cursor queries to answer
+                os.environ["HOME"] = support.TMPDIR  # no ~/.rediscli_history of the user's
+                os.execvp("redis-cli", ["redis-cli", "-p", str(self.server.port)])
+            finally:
+                os._exit(127)
+        out = b""
+
+        def read_until(marker, seconds=10):
+            nonlocal out
+            deadline = time.time() + seconds
+            while marker not in out and time.time() < deadline:
+                if select.select([fd], [], [], 0.1)[0]:
+                    try:
+                        out += os.read(fd, 65536)
+                    except OSError:
+                        return
+        try:
+            read_until(b"> ")
+            os.write(fd, b"help set\n")
+            read_until(b"group:")
+            os.write(fd, b"help mset\n")
+            read_until(b"key value [key value ...]")
+            os.write(fd, b"quit\n")
+            read_until(b"\0", seconds=2)
+        finally:
+            for _ in range(50):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+            os.close(fd)
+        text = out.decode("latin-1")
+        self.assertIn("key value [NX|XX] [GET] [EX seconds|PX milliseconds|"
+                      "EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]", text)
+        self.assertIn("key value [key value ...]", text)
+        self.assertEqual(status, 0)
 
     def test_inline_protocol(self):
         raw = Raw(self.server.port)
@@ -532,6 +461,71 @@ class ConnectionAndServerTest(SharedServerTest):
         self.assertEqual(len(scanned), 1000)
         self.assertEqual(s.cli("DBSIZE").strip(), "1001")
         self.assertIn("proto", s.cli("-3", "HELLO", "3"))
+
+
+class ExpiryCompactionTest(unittest.TestCase):
+    def test_compactions_remove_expired_keys(self):
+        """Keys set with a short PX and never read again leave the tables once a compaction
+        rewrites them (the server's compaction filter); live keys and long TTLs stay."""
+        s = Server("expiry_compaction", "--write_buffer_size=64kb",
+                   "--level0_file_num_compaction_trigger=2", "--target_file_size_base=64kb",
+                   "--max_bytes_for_level_base=256kb").start()
+        try:
+            r = s.client()
+            p = r.pipeline(transaction=False)
+            for i in range(3000):
+                p.set("ttl:%05d" % i, "v" * 100, px=300)
+                p.set("ttl:%05d:long" % i, "v" * 10, ex=3600)
+            p.execute()
+            time.sleep(0.5)
+            # New keys across the whole range: every table holding expired keys overlaps a
+            # flushed table, so compactions rewrite them all.
+            deadline = time.time() + 60
+            round_ = 0
+            while r.info("stats")["expired_keys_compacted"] < 3000 and time.time() < deadline:
+                p = r.pipeline(transaction=False)
+                for i in range(0, 3000, 3):
+                    p.set("ttl:%05d:new%d" % (i, round_), "n" * 100)
+                p.execute()
+                round_ += 1
+                time.sleep(0.2)
+            stats = r.info("stats")
+            self.assertEqual(stats["expired_keys_compacted"], 3000)
+            self.assertGreaterEqual(stats["expired_keys"], stats["expired_keys_compacted"])
+            self.assertEqual(r.dbsize(), 3000 + 1000 * round_)
+            longs = ["ttl:%05d:long" % i for i in range(3000)]
+            self.assertEqual(r.mget(longs), [b"v" * 10] * 3000)
+            self.assertTrue(3500 <= r.ttl("ttl:00042:long") <= 3600)
+            self.assertEqual(r.exists("ttl:00042"), 0)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+
+class AcceleratorTest(unittest.TestCase):
+    def test_accelerator_flag_and_info(self):
+        """--accelerator reaches the engine; INFO's learned section shows its statistics."""
+        s = Server("accel", "--accelerator=h200", "--write_buffer_size=256kb").start()
+        try:
+            r = s.client()
+            self.assertEqual(r.config_get("accelerator"), {"accelerator": "h200"})
+            p = r.pipeline(transaction=False)
+            for i in range(5000):
+                p.set("a:%06d" % i, "v" * 50)
+            p.execute()
+            self.assertEqual(r.mget(["a:%06d" % i for i in range(0, 5000, 7)]),
+                             [b"v" * 50] * len(range(0, 5000, 7)))
+            info = r.info("learned")
+            self.assertIn("h200", str(info["accel_accelerator"]))
+            self.assertGreater(len([k for k in info if k.startswith("accel_")]), 1)
+        finally:
+            self.assertEqual(s.stop(), 0)
+        bad = Server("accel_bad", "--accelerator=no-such-device")
+        with self.assertRaises(RuntimeError):
+            bad.start()
+        self.assertEqual(bad.proc.wait(timeout=10), 1)
+        bad.log.close()
+        with open(bad.dir + ".log", "rb") as log:
+            self.assertIn(b"cannot start", log.read())
 
 
 class ProtocolErrorsTest(SharedServerTest):
@@ -765,15 +759,14 @@ class DurabilityTest(unittest.TestCase):
 
 
 def main():
-    global SERVER, TMPDIR
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
     parser.add_argument("--tmpdir", default="/tmp/learnkv-server-it")
     args, rest = parser.parse_known_args()
-    SERVER = os.path.abspath(args.server)
-    TMPDIR = os.path.abspath(args.tmpdir)
-    shutil.rmtree(TMPDIR, ignore_errors=True)
-    os.makedirs(TMPDIR, exist_ok=True)
+    tmpdir = os.path.abspath(args.tmpdir)
+    support.configure(os.path.abspath(args.server), tmpdir)
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    os.makedirs(tmpdir, exist_ok=True)
     warnings.simplefilter("ignore", ResourceWarning)
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 

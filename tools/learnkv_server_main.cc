@@ -46,6 +46,9 @@ DEFINE_string(block_size, "4kb", "Data block size");
 DEFINE_string(block_cache, "64mb", "Block cache size");
 DEFINE_string(compression, "lz4", "Block compression: none, lz4 or zstd");
 DEFINE_string(index_type, "auto", "Table index: auto, learned or block");
+DEFINE_string(accelerator, "",
+              "Simulated accelerator for the read path's model inferences: a preset (tpu-v1, "
+              "tpu-v2, h200) or a device description file; empty: off (docs/accelerator.md)");
 
 namespace learnkv {
 namespace server {
@@ -186,6 +189,7 @@ bool BuildOptions(ServerOptions* o) {
     std::fprintf(stderr, "learnkv-server: --index_type must be auto, learned or block\n");
     return false;
   }
+  db.accelerator = FLAGS_accelerator;  // checked by DB::Open
   return true;
 }
 
