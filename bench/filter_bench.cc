@@ -13,6 +13,16 @@
 //   TableGetMissing/<set>/<type>   TableReader::Get of a test negative per iteration on a
 //                                  table of the keys (100-byte values, block cache), filter
 //                                  at 1%: what a read of an absent key costs per table.
+//   FilterBuild/<case>/<type>      one build of a 500K-key table (20K with --filter_quick)
+//                                  with 100K negatives, as a compaction output gets it, for
+//                                  type auto (the table default) and fuse (the least a
+//                                  filtered table costs): build_ms, cpu_ms (this thread's CPU
+//                                  time), peak_mib (growth of the peak resident set during
+//                                  the build), bits_per_key, learned. Cases: uniform16
+//                                  (learnkv-bench's integer keys, 8-byte big-endian index
+//                                  '0'-padded to 16 bytes; negatives the same with last byte '1'),
+//                                  url97 (util/datasets.h URL keys, ~97 bytes), url_gen (generated
+//                                  ad domains, separability 0.95), id_gaps, ycsb.
 //
 // Types: bloom, fuse (classic), learned (the learned filter whenever a model beats chance,
 // even if larger), learned_compact (the same without the front filter that keeps n-gram
@@ -26,11 +36,16 @@
 //
 // Thread safety: single-threaded, as Google Benchmark runs it.
 #include <benchmark/benchmark.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +57,7 @@
 #include "sstable/internal_key.h"
 #include "sstable/table_builder.h"
 #include "sstable/table_reader.h"
+#include "util/datasets.h"
 #include "util/mem_env.h"
 
 namespace learnkv {
@@ -232,6 +248,103 @@ void BM_TableGetMissing(benchmark::State& state, SetSpec spec, FilterType type) 
   state.counters["filter_bits_per_key"] = builder.properties().filter_bits_per_key;
 }
 
+// ---- FilterBuild: what a kAuto build costs on a compaction-sized table ----
+
+struct BuildCase {
+  std::string name;
+  std::vector<std::string> keys;       // sorted, distinct
+  std::vector<std::string> negatives;  // the missed lookups a build samples
+};
+
+BuildCase MakeBuildCase(const std::string& name) {
+  const size_t n = g_quick ? 20000 : 500000;
+  const size_t m = g_quick ? 20000 : 100000;
+  BuildCase c;
+  c.name = name;
+  if (name == "uniform16") {
+    for (uint64_t i = 0; i < n; ++i) c.keys.push_back(EncodeIntegerKey(i) + std::string(8, '0'));
+    for (uint64_t j = 0; j < m; ++j) {
+      std::string k = EncodeIntegerKey((j * 0x9e3779b97f4a7c15ull >> 20) % n) + std::string(8, '0');
+      k.back() = '1';
+      c.negatives.push_back(std::move(k));
+    }
+  } else if (name == "url97") {
+    c.keys = GenerateSortedKeys(Dataset::kUrl, n, 42);
+    c.negatives = GenerateAbsentKeys(Dataset::kUrl, c.keys, m, 43);
+  } else {
+    FilterDatasetOptions o;
+    o.num_keys = n;
+    o.num_negatives = m;
+    o.separability = 0.95;
+    o.system_lists = false;  // the system lists hold fewer than 500K domains
+    FilterDataset d = FilterDataset::kUrl;
+    if (name != "url_gen" && !ParseFilterDataset(name, &d)) abort();
+    FilterData data = MakeFilterData(d, o);
+    c.keys = std::move(data.keys);
+    c.negatives = std::move(data.train_negatives);
+  }
+  return c;
+}
+
+// A /proc/self/status field in KiB (0 where there is none).
+uint64_t ProcStatusKib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const size_t len = strlen(field);
+  while (std::getline(in, line)) {
+    if (line.compare(0, len, field) == 0 && line.size() > len && line[len] == ':') {
+      return strtoull(line.c_str() + len + 1, nullptr, 10);
+    }
+  }
+  return 0;
+}
+
+// CPU time of this thread: the build's cost, whatever else the machine runs.
+double ThreadCpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+void BM_FilterBuild(benchmark::State& state, std::string name, FilterType type) {
+  const BuildCase c = MakeBuildCase(name);
+  FilterOptions options;
+  options.type = type;
+  options.negatives = NewVectorNegativeSource(c.negatives);
+  FilterReport report;
+  double build_ms = 0, cpu_ms = 0, peak_mib = 0;
+  for (auto _ : state) {
+    // Hands freed heap pages back to the system (glibc), so that the build's allocations
+    // show as resident-set growth, then resets the peak resident set to the current one
+    // (Linux): the peak after the build is what the build added.
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    {
+      std::ofstream clear("/proc/self/clear_refs");
+      clear << "5";
+    }
+    const uint64_t before = ProcStatusKib("VmRSS");
+    const double cpu0 = ThreadCpuMs();
+    const auto t0 = std::chrono::steady_clock::now();
+    FilterBuilder builder(options);
+    for (const std::string& k : c.keys) builder.AddKey(k);
+    std::string block;
+    builder.Finish(&block, &report);
+    build_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    cpu_ms = ThreadCpuMs() - cpu0;
+    const uint64_t peak = ProcStatusKib("VmHWM");
+    peak_mib = peak > before ? static_cast<double>(peak - before) / 1024 : 0;
+  }
+  state.counters["build_ms"] = build_ms;
+  state.counters["cpu_ms"] = cpu_ms;
+  state.counters["peak_mib"] = peak_mib;
+  state.counters["bits_per_key"] = report.bits_per_key;
+  state.counters["learned"] = report.kind == "learned" ? 1 : 0;
+  state.SetLabel(report.kind + ": " + report.reason);
+}
+
 void Register() {
   const std::vector<double> targets =
       g_quick ? std::vector<double>{0.01}
@@ -250,6 +363,14 @@ void Register() {
             ->Unit(benchmark::kNanosecond)
             ->Iterations(g_quick ? 20000 : 2000000);
       }
+    }
+  }
+  for (const char* name : {"uniform16", "url97", "url_gen", "id_gaps", "ycsb"}) {
+    for (FilterType type : {FilterType::kAuto, FilterType::kFuse}) {
+      const std::string bench = std::string("FilterBuild/") + name + "/" + FilterTypeName(type);
+      benchmark::RegisterBenchmark(bench.c_str(), BM_FilterBuild, std::string(name), type)
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
     }
   }
   for (const SetSpec& spec : Sets()) {

@@ -16,7 +16,6 @@
 #include "learned/filter_classifier.h"
 
 #include <Eigen/Dense>
-#include <Eigen/Sparse>
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -174,35 +173,33 @@ std::vector<std::unique_ptr<NgramClassifier>> NgramClassifier::Train(
   const size_t slots = size_t{1} << log2_slots;
 
   // An evenly spread subsample of each class (positives arrive sorted, so striding keeps every
-  // part of the key range).
-  std::vector<std::pair<const Slice*, bool>> samples;
-  auto take = [&](const std::vector<Slice>& keys, bool label) {
+  // part of the key range), copied back to back: the shuffled passes below visit them in
+  // random order, which costs cache misses for keys scattered over the heap.
+  std::string bytes;
+  std::vector<size_t> ends;
+  auto take = [&](const std::vector<Slice>& keys) {
     const size_t want = std::min(keys.size(), options.max_samples_per_class);
     for (size_t i = 0; i < want; ++i) {
-      samples.emplace_back(&keys[i * keys.size() / want], label);
+      const Slice& k = keys[i * keys.size() / want];
+      bytes.append(k.data(), k.size());
+      ends.push_back(bytes.size());
     }
     return want;
   };
-  const size_t num_pos = take(positives, true);
-  const size_t num_neg = take(negatives, false);
+  const size_t num_pos = take(positives);  // rows [0, num_pos) are positives
+  const size_t num_neg = take(negatives);
   if (num_pos == 0 || num_neg == 0) return result;
-  const size_t rows = samples.size();
-
-  // The feature matrix: one row per sample, the count of each slot.
-  std::vector<Eigen::Triplet<float>> triplets;
-  triplets.reserve(rows * 40);
-  for (size_t r = 0; r < rows; ++r) {
-    c->ForEachFeature(*samples[r].first, [&](uint32_t slot) {
-      triplets.emplace_back(static_cast<int>(r), static_cast<int>(slot), 1.0f);
-    });
-  }
-  Eigen::SparseMatrix<float, Eigen::RowMajor> x(static_cast<Eigen::Index>(rows),
-                                                static_cast<Eigen::Index>(slots));
-  x.setFromTriplets(triplets.begin(), triplets.end());
-  std::vector<Eigen::Triplet<float>>().swap(triplets);
+  const size_t rows = ends.size();
+  auto sample = [&](size_t r) {
+    const size_t begin = r == 0 ? 0 : ends[r - 1];
+    return Slice(bytes.data() + begin, ends[r] - begin);
+  };
 
   // Logistic loss, each class weighted to half of the total, L2-penalized; Adagrad steps
-  // (Duchi, Hazan and Singer, JMLR 2011), one sample at a time in a shuffled order.
+  // (Duchi, Hazan and Singer, JMLR 2011), one sample at a time in a shuffled order. A
+  // sample's features are computed when it is visited rather than kept in a feature matrix:
+  // hashing a key's n-grams costs less than the update itself, and a matrix of every sample
+  // (with the triplets it is built from) takes tens of bytes per byte of sampled key.
   const double half = static_cast<double>(rows) / 2;
   const float weight_pos = static_cast<float>(half / static_cast<double>(num_pos));
   const float weight_neg = static_cast<float>(half / static_cast<double>(num_neg));
@@ -213,20 +210,34 @@ std::vector<std::unique_ptr<NgramClassifier>> NgramClassifier::Train(
   const float l2 = static_cast<float>(options.l2);
   std::vector<uint32_t> order(rows);
   for (size_t r = 0; r < rows; ++r) order[r] = static_cast<uint32_t>(r);
+  // A sample's distinct slots with their counts (a slot hit twice is one feature of value 2):
+  // stamp[slot] is the visit that last saw the slot.
+  std::vector<uint32_t> stamp(slots, 0), count(slots, 0), row;
+  uint32_t visit = 0;
   Random rnd(options.seed);
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     for (size_t i = rows; i > 1; --i) std::swap(order[i - 1], order[rnd.Uniform64(i)]);
     for (uint32_t r : order) {
-      float z = bias;
-      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(x, r); it; ++it) {
-        z += it.value() * w[it.index()];
+      if (++visit == 0) {  // wrapped: no stamp may look current
+        std::fill(stamp.begin(), stamp.end(), 0);
+        visit = 1;
       }
-      const bool label = samples[r].second;
+      row.clear();
+      c->ForEachFeature(sample(r), [&](uint32_t slot) {
+        if (stamp[slot] != visit) {
+          stamp[slot] = visit;
+          count[slot] = 0;
+          row.push_back(slot);
+        }
+        ++count[slot];
+      });
+      float z = bias;
+      for (uint32_t j : row) z += static_cast<float>(count[j]) * w[j];
+      const bool label = r < num_pos;
       const float p = 1.0f / (1.0f + std::exp(-z));
       const float err = (p - (label ? 1.0f : 0.0f)) * (label ? weight_pos : weight_neg);
-      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(x, r); it; ++it) {
-        const Eigen::Index j = it.index();
-        const float g = err * it.value() + l2 * w[j];
+      for (uint32_t j : row) {
+        const float g = err * static_cast<float>(count[j]) + l2 * w[j];
         g2[j] += g * g;
         w[j] -= lr * g / (std::sqrt(g2[j]) + 1e-6f);
       }
@@ -332,75 +343,139 @@ std::unique_ptr<GridClassifier> GridClassifier::Train(const KeyMapper& mapper,
                                                       const std::vector<uint64_t>& mapped,
                                                       const std::vector<uint64_t>& negatives,
                                                       int shift, int class_bits) {
-  std::unique_ptr<GridClassifier> c(new GridClassifier());
-  c->mapper_ = mapper;
-  c->base_ = mapped.front();
-  c->shift_ = shift;
-  c->class_bits_ = class_bits;
+  return std::move(Train(mapper, mapped, negatives, shift, std::vector<int>{class_bits}).front());
+}
+
+namespace {
+
+// A non-empty cell of a grid being trained: its key count and whether every value in it is
+// a key.
+struct GridCell {
+  uint64_t id;
+  uint64_t keys;
+  uint64_t negatives;
+  bool full;
+};
+
+// The cells that are not full (indexes into cells, which are in cell order), ranked by
+// negatives per key, (negatives + 1/2) / keys, fewest first, ties in cell order. Returns
+// their keys. Most cells of a large table see no negative: those rank by key count alone (the
+// more keys, the lower 1/2 / keys), so only the others need a comparison sort.
+uint64_t RankPartialCells(const std::vector<GridCell>& cells, std::vector<size_t>* ranked) {
+  auto ratio = [&](size_t i) {
+    return (static_cast<double>(cells[i].negatives) + 0.5) / static_cast<double>(cells[i].keys);
+  };
+  std::vector<size_t> quiet, seen;  // without / with negatives, each in cell order
+  uint64_t keys = 0;
+  uint64_t max_quiet_keys = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (cells[i].full) continue;
+    keys += cells[i].keys;
+    if (cells[i].negatives == 0) {
+      quiet.push_back(i);
+      max_quiet_keys = std::max(max_quiet_keys, cells[i].keys);
+    } else {
+      seen.push_back(i);
+    }
+  }
+  // Quiet cells: most keys first, stably (a counting sort where the counts are small).
+  if (max_quiet_keys <= 4096) {
+    std::vector<size_t> start(max_quiet_keys + 2, 0);
+    for (size_t i : quiet) start[max_quiet_keys - cells[i].keys + 1]++;
+    for (size_t k = 1; k < start.size(); ++k) start[k] += start[k - 1];
+    std::vector<size_t> sorted(quiet.size());
+    for (size_t i : quiet) sorted[start[max_quiet_keys - cells[i].keys]++] = i;
+    quiet.swap(sorted);
+  } else {
+    std::stable_sort(quiet.begin(), quiet.end(),
+                     [&](size_t a, size_t b) { return cells[a].keys > cells[b].keys; });
+  }
+  std::vector<std::pair<double, size_t>> order(seen.size());
+  for (size_t j = 0; j < seen.size(); ++j) order[j] = {ratio(seen[j]), seen[j]};
+  std::sort(order.begin(), order.end());
+  ranked->clear();
+  ranked->reserve(quiet.size() + seen.size());
+  size_t q = 0;
+  for (const auto& o : order) {
+    for (; q < quiet.size(); ++q) {
+      const std::pair<double, size_t> next(ratio(quiet[q]), quiet[q]);
+      if (!(next < o)) break;
+      ranked->push_back(quiet[q]);
+    }
+    ranked->push_back(o.second);
+  }
+  for (; q < quiet.size(); ++q) ranked->push_back(quiet[q]);
+  return keys;
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<GridClassifier>> GridClassifier::Train(
+    const KeyMapper& mapper, const std::vector<uint64_t>& mapped,
+    const std::vector<uint64_t>& negatives, int shift, const std::vector<int>& class_bits) {
+  const uint64_t base = mapped.front();
   const uint64_t span = mapped.back() - mapped.front();
-  c->num_cells_ = (span >> shift) + 1;
+  const uint64_t num_cells = (span >> shift) + 1;
   const uint64_t cell_mask = shift == 0 ? 0 : (~uint64_t{0} >> (64 - shift));
 
-  // Non-empty cells in order, with their key count and whether every value in them is a key.
-  struct Cell {
-    uint64_t id;
-    uint64_t keys;
-    uint64_t negatives = 0;
-    bool full;
-  };
-  std::vector<Cell> cells;
+  // Non-empty cells in order.
+  std::vector<GridCell> cells;
+  cells.reserve(std::min<uint64_t>(num_cells, mapped.size()));
   for (size_t i = 0; i < mapped.size();) {
-    const uint64_t off = mapped[i] - c->base_;
+    const uint64_t off = mapped[i] - base;
     const uint64_t id = off >> shift;
     const uint64_t first = id << shift;
     const uint64_t last = std::min(first + cell_mask, span);  // no overflow: first <= span
     size_t j = i, distinct = 0;
-    for (; j < mapped.size() && ((mapped[j] - c->base_) >> shift) == id; ++j) {
+    for (; j < mapped.size() && ((mapped[j] - base) >> shift) == id; ++j) {
       if (j == i || mapped[j] != mapped[j - 1]) ++distinct;
     }
-    cells.push_back(Cell{id, j - i, 0, distinct - 1 == last - first});
+    cells.push_back(GridCell{id, j - i, 0, distinct - 1 == last - first});
     i = j;
   }
   std::vector<uint64_t> neg(negatives);
   std::sort(neg.begin(), neg.end());
   size_t k = 0;
   for (uint64_t x : neg) {
-    if (x < c->base_ || x - c->base_ > span) continue;
-    const uint64_t id = (x - c->base_) >> shift;
+    if (x < base || x - base > span) continue;
+    const uint64_t id = (x - base) >> shift;
     while (k < cells.size() && cells[k].id < id) ++k;
     if (k < cells.size() && cells[k].id == id) cells[k].negatives++;
   }
 
   // Classes: 0 empty; with 2+ bits the top class is "full"; the partly full cells fill the
-  // classes in between in equal shares of keys, fewer negatives per key ranking higher.
-  const int top = (1 << class_bits) - 1;
-  const int partial_levels = class_bits == 1 ? 1 : top - 1;
-  std::vector<uint8_t> cls(cells.size(), static_cast<uint8_t>(top));
-  std::vector<size_t> partial;
-  uint64_t partial_keys = 0;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    if (class_bits == 1 || !cells[i].full) {
-      partial.push_back(i);
-      partial_keys += cells[i].keys;
+  // classes in between in equal shares of keys, fewer negatives per key ranking higher (ties
+  // in cell order). One class (1 bit) needs no ranking; 2 and 4 bits share it.
+  std::vector<size_t> ranked;  // the cells not full, ranked
+  uint64_t ranked_keys = 0;
+  std::vector<std::unique_ptr<GridClassifier>> result;
+  for (int bits : class_bits) {
+    std::unique_ptr<GridClassifier> c(new GridClassifier());
+    c->mapper_ = mapper;
+    c->base_ = base;
+    c->shift_ = shift;
+    c->class_bits_ = bits;
+    c->num_cells_ = num_cells;
+    const int top = (1 << bits) - 1;
+    std::vector<uint8_t> cls(cells.size(), static_cast<uint8_t>(top));
+    if (bits > 1) {
+      if (ranked.empty()) ranked_keys = RankPartialCells(cells, &ranked);
+      const int levels = top - 1;
+      uint64_t before = 0;
+      for (size_t i : ranked) {
+        const uint64_t level = before * levels / std::max<uint64_t>(ranked_keys, 1);
+        cls[i] = static_cast<uint8_t>(levels - level);
+        before += cells[i].keys;
+      }
     }
+    c->packed_.assign(PackedCellBytes(num_cells, bits), 0);
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const uint64_t bit = cells[i].id * bits;
+      c->packed_[bit >> 3] |= static_cast<uint8_t>(cls[i] << (bit & 7));
+    }
+    result.push_back(std::move(c));
   }
-  auto ratio = [&](size_t i) {
-    return (static_cast<double>(cells[i].negatives) + 0.5) / static_cast<double>(cells[i].keys);
-  };
-  std::stable_sort(partial.begin(), partial.end(),
-                   [&](size_t a, size_t b) { return ratio(a) < ratio(b); });
-  uint64_t before = 0;
-  for (size_t i : partial) {
-    const uint64_t level = before * partial_levels / std::max<uint64_t>(partial_keys, 1);
-    cls[i] = static_cast<uint8_t>(partial_levels - level);
-    before += cells[i].keys;
-  }
-  c->packed_.assign(PackedCellBytes(c->num_cells_, class_bits), 0);
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const uint64_t bit = cells[i].id * class_bits;
-    c->packed_[bit >> 3] |= static_cast<uint8_t>(cls[i] << (bit & 7));
-  }
-  return c;
+  return result;
 }
 
 }  // namespace learnkv

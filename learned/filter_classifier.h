@@ -8,8 +8,8 @@
 //
 //  * NgramClassifier, for byte-string keys: logistic regression over hashed character n-grams
 //    of the key (with start and end markers) and a length feature (the "hashing trick":
-//    Weinberger et al., ICML 2009), weights quantized to 8 or 4 bits. Trained with Adagrad
-//    over an Eigen sparse feature matrix.
+//    Weinberger et al., ICML 2009), weights quantized to 8 or 4 bits. Trained with Adagrad,
+//    each sample's features hashed when it is visited (no feature matrix is kept).
 //  * GridClassifier, for keys that map to numbers (learned/key_mapping.h, the mapping of the
 //    table's learned index): the mapped key space of the table is cut into 2^shift-wide cells
 //    and each cell stores a 1-, 2- or 4-bit class of its local key density — empty (no key:
@@ -73,8 +73,8 @@ struct NgramTrainOptions {
   double learning_rate = 0.2;
   // L2 penalty per sample. Default 1e-6.
   double l2 = 1e-6;
-  // At most this many samples of each class train the model (a deterministic subsample).
-  // Default 60000.
+  // At most this many samples of each class train the model (a deterministic, evenly spread
+  // subsample). Default 60000.
   size_t max_samples_per_class = 60000;
   uint64_t seed = 0x5eed;
 };
@@ -145,6 +145,12 @@ class GridClassifier final : public FilterClassifier {
                                                const std::vector<uint64_t>& mapped,
                                                const std::vector<uint64_t>& negatives, int shift,
                                                int class_bits);
+  // The same for each class width of class_bits, in that order, counting the cells once.
+  static std::vector<std::unique_ptr<GridClassifier>> Train(const KeyMapper& mapper,
+                                                            const std::vector<uint64_t>& mapped,
+                                                            const std::vector<uint64_t>& negatives,
+                                                            int shift,
+                                                            const std::vector<int>& class_bits);
   // Bytes a grid of these dimensions takes, without training it.
   static size_t EstimateBytes(const KeyMapper& mapper, uint64_t span, int shift, int class_bits);
 

@@ -116,7 +116,7 @@ class FractionalFuseFilter {
   static FractionalFuseFilter Build(const std::vector<uint64_t>& hashes, int eighths);
 
   bool MayContain(uint64_t hash) const {
-    const bool wide = (Remix64(hash ^ kSplitSalt) >> 61) < static_cast<uint64_t>(eighths_ & 7);
+    const bool wide = SplitValue(hash) < static_cast<unsigned>(eighths_ & 7);
     if (wide) return wide_.MayContain(hash);
     return (eighths_ >> 3) == 0 || narrow_.MayContain(hash);
   }
@@ -130,6 +130,15 @@ class FractionalFuseFilter {
   static int EighthsFor(double fpr);
   // Bytes of the encoding over n keys (expected: the split is by hash).
   static size_t EncodedBytes(size_t n, int eighths);
+
+  // Which of the two filters a key goes to: the wide one iff SplitValue(hash) < j. In [0, 8).
+  static unsigned SplitValue(uint64_t hash) {
+    return static_cast<unsigned>(Remix64(hash ^ kSplitSalt) >> 61);
+  }
+  // Bytes of the encoding Build gives distinct keys of which split_counts[v] have
+  // SplitValue v: exact, unless a fuse filter had to grow after repeated failed builds (rare,
+  // and only ever larger). Lets a builder compare layouts without building them.
+  static size_t EncodedBytes(const uint64_t split_counts[8], int eighths);
 
   // u8 eighths | [narrow FuseFilter, when r >= 1] | [wide FuseFilter, when j >= 1].
   void EncodeTo(std::string* dst) const;

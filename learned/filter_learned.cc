@@ -3,6 +3,7 @@
 #include "learned/filter_learned.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -33,9 +34,8 @@ struct Bin {
 // Bins of the score range whose edges are quantiles of both score sets (every distinct score
 // when there are few), plus the smallest and one past the largest key score, so that the
 // scores no key has can form regions of their own.
-std::vector<Bin> MakeBins(std::vector<int32_t> keys, std::vector<int32_t> negs, int num_bins) {
-  std::sort(keys.begin(), keys.end());
-  std::sort(negs.begin(), negs.end());
+std::vector<Bin> MakeBins(const std::vector<int32_t>& keys, const std::vector<int32_t>& negs,
+                          int num_bins) {
   std::vector<int32_t> edges;
   std::vector<int32_t> distinct;
   std::merge(keys.begin(), keys.end(), negs.begin(), negs.end(), std::back_inserter(distinct));
@@ -72,6 +72,14 @@ std::vector<Bin> MakeBins(std::vector<int32_t> keys, std::vector<int32_t> negs, 
     bins[b].negatives = count(negs, b);
   }
   return bins;
+}
+
+// scores sorted: itself if it already is, else a sorted copy in *copy.
+const std::vector<int32_t>& Sorted(const std::vector<int32_t>& scores, std::vector<int32_t>* copy) {
+  if (std::is_sorted(scores.begin(), scores.end())) return scores;
+  *copy = scores;
+  SortScores(copy);
+  return *copy;
 }
 
 struct Group {
@@ -128,8 +136,12 @@ std::vector<size_t> Partition(const std::vector<Bin>& bins, int k, double total_
 
 // Gives the groups filter widths meeting target (on the estimate), an eighth of a bit at a
 // time where it buys the most. Returns false if even 16 bits everywhere miss it.
-bool AssignWidths(const std::vector<Group>& groups, double total_negs, double target,
-                  std::vector<int>* eighths, size_t* bytes, double* fpr) {
+bool AssignWidths(const std::vector<Group>& groups, double key_scale, double total_negs,
+                  double target, std::vector<int>* eighths, size_t* bytes, double* fpr) {
+  // Keys a group's filter holds: its sampled keys scaled to the table.
+  auto keys_of = [&](size_t i) {
+    return static_cast<uint64_t>(std::llround(static_cast<double>(groups[i].keys) * key_scale));
+  };
   std::vector<int>* bits = eighths;
   bits->assign(groups.size(), RegionPlan::kReject);
   *fpr = 0;
@@ -142,6 +154,16 @@ bool AssignWidths(const std::vector<Group>& groups, double total_negs, double ta
     share[i] = std::max(0.5, static_cast<double>(groups[i].negatives)) / total_negs;
     *fpr += share[i];
   }
+  // What an eighth more costs each group (filter sizes take logarithms: computed once per
+  // width a group reaches, not once per step).
+  std::vector<double> step_cost(groups.size(), 0);
+  auto update_cost = [&](size_t i) {
+    const int b = (*bits)[i];
+    if (b < 0 || b >= FractionalFuseFilter::kMaxEighths) return;
+    step_cost[i] = static_cast<double>(FilterBytes(keys_of(i), b + 1)) -
+                   static_cast<double>(FilterBytes(keys_of(i), b));
+  };
+  for (size_t i = 0; i < groups.size(); ++i) update_cost(i);
   while (*fpr > target) {
     size_t pick = groups.size();
     double best_ratio = 0;
@@ -150,9 +172,7 @@ bool AssignWidths(const std::vector<Group>& groups, double total_negs, double ta
       if (b < 0 || b >= FractionalFuseFilter::kMaxEighths) continue;
       const double drop =
           share[i] * (FractionalFuseFilter::Fpr(b) - FractionalFuseFilter::Fpr(b + 1));
-      const double cost = static_cast<double>(FilterBytes(groups[i].keys, b + 1)) -
-                          static_cast<double>(FilterBytes(groups[i].keys, b));
-      const double ratio = drop / std::max(cost, 0.5);
+      const double ratio = drop / std::max(step_cost[i], 0.5);
       if (ratio > best_ratio) {
         best_ratio = ratio;
         pick = i;
@@ -162,14 +182,48 @@ bool AssignWidths(const std::vector<Group>& groups, double total_negs, double ta
     const int b = (*bits)[pick];
     *fpr -= share[pick] * (FractionalFuseFilter::Fpr(b) - FractionalFuseFilter::Fpr(b + 1));
     (*bits)[pick] = b + 1;
+    update_cost(pick);
   }
   for (size_t i = 0; i < groups.size(); ++i) {
-    *bytes += FilterBytes(groups[i].keys, (*bits)[i]) + kRegionOverhead;
+    *bytes += FilterBytes(keys_of(i), (*bits)[i]) + kRegionOverhead;
   }
   return true;
 }
 
 }  // namespace
+
+void SortScores(std::vector<int32_t>* scores) {
+  const size_t n = scores->size();
+  if (n < 4096) {
+    std::sort(scores->begin(), scores->end());
+    return;
+  }
+  // Least significant byte first, four passes, on the scores with their sign bit flipped
+  // (which orders them as unsigned numbers).
+  std::vector<uint32_t> counts(4 * 256, 0);
+  for (int32_t x : *scores) {
+    const uint32_t u = static_cast<uint32_t>(x) ^ 0x80000000u;
+    for (int p = 0; p < 4; ++p) counts[p * 256 + ((u >> (8 * p)) & 0xff)]++;
+  }
+  std::vector<int32_t> other(n);
+  int32_t* src = scores->data();
+  int32_t* dst = other.data();
+  for (int p = 0; p < 4; ++p) {
+    uint32_t* c = counts.data() + p * 256;
+    uint32_t sum = 0;
+    for (int b = 0; b < 256; ++b) {
+      const uint32_t k = c[b];
+      c[b] = sum;
+      sum += k;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t u = static_cast<uint32_t>(src[i]) ^ 0x80000000u;
+      dst[c[(u >> (8 * p)) & 0xff]++] = src[i];
+    }
+    std::swap(src, dst);
+  }
+  // Four passes end in *scores itself.
+}
 
 RegionPlan PlanRegions(const std::vector<int32_t>& key_scores,
                        const std::vector<int32_t>& neg_scores, const PlanOptions& options) {
@@ -182,9 +236,15 @@ RegionPlan PlanRegions(const std::vector<int32_t>& key_scores,
     best.filter_bytes = kRegionOverhead;
     return best;
   }
-  const std::vector<Bin> bins = MakeBins(key_scores, neg_scores, options.score_bins);
+  std::vector<int32_t> key_copy, neg_copy;
+  const std::vector<Bin> bins =
+      MakeBins(Sorted(key_scores, &key_copy), Sorted(neg_scores, &neg_copy), options.score_bins);
+  std::vector<int32_t>().swap(key_copy);
+  std::vector<int32_t>().swap(neg_copy);
   const double n = static_cast<double>(key_scores.size());
   const double m = static_cast<double>(neg_scores.size());
+  const uint64_t num_keys = options.num_keys > 0 ? options.num_keys : key_scores.size();
+  const double key_scale = static_cast<double>(num_keys) / n;
   const int max_regions = std::clamp<int>(options.max_regions, 1, kMaxRegions);
   for (int k = 1; k <= max_regions; ++k) {
     const std::vector<size_t> starts = Partition(bins, k, n, m);
@@ -202,11 +262,12 @@ RegionPlan PlanRegions(const std::vector<int32_t>& key_scores,
       const double pass = FractionalFuseFilter::Fpr(front);
       const double target = std::min(1.0, options.target_fpr / pass);
       RegionPlan plan;
-      if (!AssignWidths(groups, m, target, &plan.eighths, &plan.filter_bytes, &plan.fpr)) {
+      if (!AssignWidths(groups, key_scale, m, target, &plan.eighths, &plan.filter_bytes,
+                        &plan.fpr)) {
         continue;
       }
       plan.front_eighths = front;
-      plan.filter_bytes += FilterBytes(key_scores.size(), front);
+      plan.filter_bytes += FilterBytes(num_keys, front);
       plan.fpr *= pass;
       for (size_t g = 1; g < starts.size(); ++g) plan.thresholds.push_back(bins[starts[g]].lo);
       plan.feasible = true;
@@ -216,13 +277,14 @@ RegionPlan PlanRegions(const std::vector<int32_t>& key_scores,
   return best;
 }
 
-void BestThresholdRates(std::vector<int32_t> keys, std::vector<int32_t> negs, double* fpr,
-                        double* fnr) {
+void BestThresholdRates(const std::vector<int32_t>& key_scores,
+                        const std::vector<int32_t>& neg_scores, double* fpr, double* fnr) {
   *fpr = 1;
   *fnr = 0;
-  if (keys.empty() || negs.empty()) return;
-  std::sort(keys.begin(), keys.end());
-  std::sort(negs.begin(), negs.end());
+  if (key_scores.empty() || neg_scores.empty()) return;
+  std::vector<int32_t> key_copy, neg_copy;
+  const std::vector<int32_t>& keys = Sorted(key_scores, &key_copy);
+  const std::vector<int32_t>& negs = Sorted(neg_scores, &neg_copy);
   double best = 1;
   size_t k = 0, j = 0;  // keys and negatives below the threshold
   // Thresholds at every distinct score; scanning upwards moves scores below the threshold.
@@ -274,10 +336,44 @@ LearnedFilter LearnedFilter::Build(std::shared_ptr<const FilterClassifier> class
   return f;
 }
 
-size_t LearnedFilter::RegionOf(int32_t score) const {
-  size_t region = 0;
-  while (region < thresholds_.size() && score >= thresholds_[region]) ++region;
-  return region;
+size_t LearnedFilter::RegionOf(int32_t score) const { return RegionOfScore(thresholds_, score); }
+
+std::vector<uint8_t> LearnedFilter::SizeCodes(const std::vector<uint64_t>& hashes) {
+  std::vector<uint8_t> codes(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    codes[i] = static_cast<uint8_t>(FractionalFuseFilter::SplitValue(hashes[i]) |
+                                    (FractionalFuseFilter::SplitValue(FrontHash(hashes[i])) << 3));
+  }
+  return codes;
+}
+
+size_t LearnedFilter::PredictBytes(const FilterClassifier& classifier, const RegionPlan& plan,
+                                   const std::vector<int32_t>& key_scores,
+                                   const std::vector<uint8_t>& size_codes,
+                                   std::vector<int>* widths) {
+  // Per region and for the front filter, the keys by split value: all a fuse filter's size
+  // depends on (the hashes being distinct).
+  const size_t regions = plan.eighths.size();
+  std::vector<std::array<uint64_t, 8>> split(regions + 1, std::array<uint64_t, 8>{});
+  std::array<uint64_t, 8>& front = split[regions];
+  for (size_t i = 0; i < key_scores.size(); ++i) {
+    split[RegionOfScore(plan.thresholds, key_scores[i])][size_codes[i] & 7]++;
+    front[size_codes[i] >> 3]++;
+  }
+  // As EncodeTo writes it.
+  size_t bytes = classifier.EncodedBytes();
+  bytes += FractionalFuseFilter::EncodedBytes(front.data(), plan.front_eighths);
+  bytes += VarintLength(regions) + 4 * (regions - 1);
+  if (widths != nullptr) widths->assign(plan.eighths.begin(), plan.eighths.end());
+  for (size_t r = 0; r < regions; ++r) {
+    int eighths = plan.eighths[r];
+    uint64_t keys = 0;
+    for (uint64_t c : split[r]) keys += c;
+    if (eighths == RegionPlan::kReject && keys > 0) eighths = RegionPlan::kAccept;  // as Build
+    if (widths != nullptr) (*widths)[r] = eighths;
+    bytes += eighths < 0 ? 1 : FractionalFuseFilter::EncodedBytes(split[r].data(), eighths);
+  }
+  return bytes;
 }
 
 size_t LearnedFilter::MemoryUsage() const {

@@ -64,18 +64,27 @@ struct PlanOptions {
   int min_front_eighths = 0;
   int max_front_eighths = 32;
   int score_bins = 96;  // quantile bins the region boundaries are chosen from
+  // Keys of the table when key_scores are those of a sample of them (0: key_scores are every
+  // key's): the filters are sized for this many keys, spread over the regions as the sample.
+  uint64_t num_keys = 0;
 };
 
-// Plans regions for a classifier whose scores on the table's keys are key_scores and on
-// calibration negatives neg_scores. REQUIRES: neg_scores non-empty.
+// Plans regions for a classifier whose scores on the table's keys (or a sample of them, see
+// PlanOptions::num_keys) are key_scores and on calibration negatives neg_scores. Either may be
+// in any order; sorted ones are used without a copy. REQUIRES: neg_scores non-empty.
 RegionPlan PlanRegions(const std::vector<int32_t>& key_scores,
                        const std::vector<int32_t>& neg_scores, const PlanOptions& options);
 
+// Sorts scores ascending (a radix sort for large sets: every key's score is sorted once per
+// candidate classifier of a table).
+void SortScores(std::vector<int32_t>* scores);
+
 // The classifier's best single threshold t (scores >= t called keys): the false-positive and
-// false-negative rates minimizing their sum, over the key and negative scores given. A sum of
-// 1 (e.g. at t = -infinity: fpr 1, fnr 0) is what chance achieves.
-void BestThresholdRates(std::vector<int32_t> key_scores, std::vector<int32_t> neg_scores,
-                        double* fpr, double* fnr);
+// false-negative rates minimizing their sum, over the key and negative scores given (in any
+// order; sorted ones are used without a copy). A sum of 1 (e.g. at t = -infinity: fpr 1, fnr
+// 0) is what chance achieves.
+void BestThresholdRates(const std::vector<int32_t>& key_scores,
+                        const std::vector<int32_t>& neg_scores, double* fpr, double* fnr);
 
 // Mitzenmacher's optimal sandwich for a classifier with false-positive rate fp and
 // false-negative rate fn at its threshold, with Bloom-like filters whose false-positive rate
@@ -95,6 +104,25 @@ class LearnedFilter {
   static LearnedFilter Build(std::shared_ptr<const FilterClassifier> classifier,
                              const RegionPlan& plan, const std::vector<uint64_t>& hashes,
                              const std::vector<int32_t>& key_scores);
+
+  // Per key hash, what decides the sizes of the fuse filters it would go to (the fractional
+  // split of its region's filter and of the front filter), for PredictBytes.
+  static std::vector<uint8_t> SizeCodes(const std::vector<uint64_t>& hashes);
+  // Bytes of EncodeTo's output for Build(classifier, plan, hashes, key_scores), without
+  // building it (size_codes: SizeCodes(hashes)): exact unless a fuse filter grows in its
+  // build (FractionalFuseFilter::EncodedBytes), which only makes it larger. When given,
+  // *widths receives each region's width as built (a planned rejection of a region that holds
+  // keys is built as kAccept). REQUIRES: plan.feasible.
+  static size_t PredictBytes(const FilterClassifier& classifier, const RegionPlan& plan,
+                             const std::vector<int32_t>& key_scores,
+                             const std::vector<uint8_t>& size_codes,
+                             std::vector<int>* widths = nullptr);
+  // The region of score under thresholds (RegionPlan::thresholds).
+  static size_t RegionOfScore(const std::vector<int32_t>& thresholds, int32_t score) {
+    size_t region = 0;
+    while (region < thresholds.size() && score >= thresholds[region]) ++region;
+    return region;
+  }
 
   // hash: FilterKeyHash(key).
   bool MayContain(const Slice& key, uint64_t hash) const {

@@ -56,6 +56,13 @@ struct FilterOptions {
   size_t min_negatives = 1000;
   // Most negatives sampled per table. Default 100000.
   size_t max_negatives = 100000;
+  // Keys sampled, evenly over the table, for the screen that decides whether a learned
+  // filter can pay before any classifier is trained at full size (filter_search.h): the
+  // n-gram candidates train on this many keys and fit negatives, and every candidate is sized
+  // from its scores on this many keys. For kAuto, if none comes out smaller than the classic
+  // filter by min_learned_saving, the table gets the classic filter at a fraction of a full
+  // search's cost. 0: no screen (every candidate trained and scored in full). Default 8192.
+  size_t screen_keys = 8192;
   // Share of the negatives held out to measure the false-positive rate the choice is based on
   // (the rest trains the classifier and calibrates its score regions). Default 0.3.
   double holdout_fraction = 0.3;

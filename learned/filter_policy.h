@@ -8,18 +8,22 @@
 //   classic: the blocked Bloom filter at the bits per key its false-positive model asks for,
 //            and the binary fuse filter with ceil(log2(1 / target_fpr))-bit fingerprints;
 //   learned: tried only with at least min_negatives negatives in the table's key range. They
-//            are split at random into fit / calibration / held-out parts. Candidate
-//            classifiers (n-gram logistic regression at two sizes, each with int8 and int4
-//            weights; density grids at several cell sizes and class widths) are trained on
-//            the fit part and their score regions planned on the calibration part
-//            (filter_learned.h); the three with the smallest planned size are built and
-//            their false-positive rate measured on the held-out part. A filter counts as
-//            meeting the target when the measured rate plus one standard error does; one
+//            are split at random into fit / calibration / held-out parts, and
+//            SearchLearnedFilter (filter_search.h) looks for the smallest learned filter:
+//            candidate classifiers (n-gram logistic regression at two sizes, each with int8
+//            and int4 weights; density grids at several cell sizes and class widths) are
+//            first screened on a sample of the keys (FilterOptions::screen_keys), which ends
+//            the search cheaply where no learned filter can be small enough; the three most
+//            promising are then trained on the fit part at full size, their score regions
+//            planned on the calibration part (filter_learned.h) and sized exactly, and built
+//            smallest first until one meets the target on the held-out part. A filter counts
+//            as meeting the target when the measured rate plus one standard error does; one
 //            that misses is re-planned for a proportionally lower target (up to three times),
 //            then dropped. A classifier whose FPR + FNR, at its best single threshold on the
 //            calibration negatives, is not below 1 (by more than its sampling noise) is never
 //            used (Mitzenmacher 2018: such a model cannot help). The learned filter is kept if
 //            it is smaller than the classic one by min_learned_saving (5%).
+// The classic filter is built only when it is chosen (its size is known beforehand).
 // The report records what was chosen, why, and the measured rates; TableBuilder stores it in
 // the table properties.
 //
@@ -37,6 +41,7 @@
 #include "learned/filter_fuse.h"
 #include "learned/filter_learned.h"
 #include "learned/filter_options.h"
+#include "learned/filter_search.h"
 #include "learnkv/slice.h"
 #include "learnkv/status.h"
 
@@ -63,12 +68,15 @@ struct FilterReport {
   uint64_t heldout_negatives = 0;
   uint64_t negatives = 0;      // negatives sampled in the table's key range
   uint64_t classic_bytes = 0;  // the smaller classic filter
-  uint64_t learned_bytes = 0;  // the smallest learned filter meeting the target (0: none)
-  uint64_t model_bytes = 0;    // of which its classifier
-  double model_fpr = 0;        // that classifier at its best single threshold
-  double model_fnr = 0;        //   (calibration negatives), see the choice rule
-  std::string detail;          // the learned filter's layout, when one was built
-  std::string reason;          // why this kind was chosen
+  // The smallest learned filter meeting the target (0: none). When it was not built, because
+  // it could not beat the classic filter, its exact planned size, which met the target in
+  // expectation on the held-out negatives.
+  uint64_t learned_bytes = 0;
+  uint64_t model_bytes = 0;  // of which its classifier
+  double model_fpr = 0;      // that classifier at its best single threshold
+  double model_fnr = 0;      //   (calibration negatives), see the choice rule
+  std::string detail;        // the learned filter's layout, when one was built
+  std::string reason;        // why this kind was chosen
   uint64_t build_micros = 0;
 };
 
@@ -91,8 +99,7 @@ class FilterBuilder {
   const FilterOptions options_;
   bool keep_keys_;  // the learned filter needs the keys themselves
   std::vector<uint64_t> hashes_;
-  std::string key_bytes_;              // the keys back to back, when kept
-  std::vector<uint32_t> key_offsets_;  // key i is [offsets[i], offsets[i + 1])
+  PackedKeys keys_;  // when kept
   std::string last_key_;
 };
 

@@ -144,6 +144,10 @@ TEST(FractionalFuseFilter, InterpolatesBetweenWidths) {
     EXPECT_NEAR(static_cast<double>(enc.size()),
                 static_cast<double>(FractionalFuseFilter::EncodedBytes(n, eighths)),
                 0.04 * enc.size() + 64);
+    // From how the keys split between the two widths, the size is exact.
+    uint64_t split[8] = {};
+    for (uint64_t h : keys) split[FractionalFuseFilter::SplitValue(h)]++;
+    EXPECT_EQ(enc.size(), FractionalFuseFilter::EncodedBytes(split, eighths)) << eighths;
     FractionalFuseFilter g;
     Slice in(enc);
     ASSERT_TRUE(FractionalFuseFilter::DecodeFrom(&in, &g).ok());

@@ -5,8 +5,11 @@
 // model can help, and serialization that round-trips and rejects damage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,8 @@
 #include "learned/filter_datasets.h"
 #include "learned/filter_learned.h"
 #include "learned/filter_policy.h"
+#include "learned/filter_search.h"
+#include "util/random.h"
 
 namespace learnkv {
 namespace {
@@ -159,6 +164,58 @@ TEST(LearnedFilterChoice, ClassicOnRandomKeys) {
   EXPECT_LE(b.report.bytes, 1.03 * classic.report.bytes);
 }
 
+// The screen on a sample of keys only ever ends a search early: with it and without it
+// (screen_keys 0: every candidate trained and sized in full) the same kind is chosen, at
+// about the same size; and the classic size the choice compares with, known before the
+// classic filter is built, is the size it has when built.
+TEST(LearnedFilterChoice, ScreenKeepsTheChoice) {
+  FilterDatasetOptions o;
+  o.num_keys = 50000;
+  o.num_negatives = 30000;
+  o.system_lists = false;
+  struct Set {
+    const char* name;
+    FilterData data;
+  };
+  std::vector<Set> sets;
+  sets.push_back({"id_gaps", MakeFilterData(FilterDataset::kIdGaps, o)});
+  sets.push_back({"ycsb", MakeFilterData(FilterDataset::kYcsb, o)});
+  o.separability = 1.0;
+  sets.push_back({"url", MakeFilterData(FilterDataset::kUrl, o)});
+  o.separability = 0.5;
+  sets.push_back({"url_lookalikes", MakeFilterData(FilterDataset::kUrl, o)});
+  for (const Set& set : sets) {
+    FilterOptions options;
+    options.negatives = NewVectorNegativeSource(set.data.train_negatives);
+    auto build = [&](size_t screen_keys, FilterType type) {
+      options.screen_keys = screen_keys;
+      options.type = type;
+      FilterBuilder builder(options);
+      for (const std::string& k : set.data.keys) builder.AddKey(k);
+      Built b;
+      builder.Finish(&b.block, &b.report);
+      EXPECT_TRUE(Filter::DecodeFrom(b.block, &b.filter).ok());
+      return b;
+    };
+    const Built screened = build(FilterOptions().screen_keys, FilterType::kAuto);
+    const Built full = build(0, FilterType::kAuto);
+    EXPECT_EQ(screened.report.kind, full.report.kind)
+        << set.name << ": " << screened.report.reason << " / " << full.report.reason;
+    EXPECT_NEAR(static_cast<double>(screened.report.bytes), static_cast<double>(full.report.bytes),
+                0.05 * static_cast<double>(full.report.bytes))
+        << set.name;
+    for (const std::string& k : set.data.keys) ASSERT_TRUE(screened.filter->KeyMayMatch(k));
+    const Built fuse = build(0, FilterType::kFuse);
+    EXPECT_EQ(screened.report.classic_bytes, fuse.report.classic_bytes) << set.name;
+    EXPECT_EQ(full.report.classic_bytes, fuse.report.classic_bytes) << set.name;
+    if (std::string(set.name) == "ycsb") {
+      // Random keys: the screen alone decides.
+      EXPECT_NE(screened.report.reason.find("screened out"), std::string::npos)
+          << screened.report.reason;
+    }
+  }
+}
+
 TEST(LearnedFilterChoice, TooFewNegativesMeansClassic) {
   FilterDatasetOptions o;
   o.num_keys = 20000;
@@ -231,6 +288,92 @@ TEST(LearnedFilter, PlanRejectsOnlyEmptyRegionsAndMeetsTheEstimate) {
   EXPECT_EQ(plan.thresholds.back(), 300);
 }
 
+TEST(LearnedFilter, SortScoresSortsSmallAndLargeSets) {
+  Random rnd(11);
+  for (size_t n : {0, 1, 100, 5000, 100000}) {
+    std::vector<int32_t> v(n);
+    for (int32_t& x : v) {
+      // Full range, and many repeats of a few small values.
+      x = rnd.OneIn(2) ? static_cast<int32_t>(rnd.Next())
+                       : static_cast<int32_t>(rnd.Uniform(9)) - 4;
+    }
+    if (n > 2) {
+      v[0] = INT32_MIN;
+      v[1] = INT32_MAX;
+    }
+    std::vector<int32_t> expect = v;
+    std::sort(expect.begin(), expect.end());
+    SortScores(&v);
+    EXPECT_EQ(v, expect) << n;
+  }
+}
+
+// Plans from a sample of the key scores, sized for the whole table, cost what plans from
+// every score do.
+TEST(LearnedFilter, PlanFromASampleSizesTheWholeTable) {
+  std::vector<int32_t> keys, sample, negs;
+  Random rnd(7);
+  for (int i = 0; i < 200000; ++i) keys.push_back(static_cast<int32_t>(rnd.Uniform(1000)) + 300);
+  for (size_t i = 0; i < keys.size(); i += 10) sample.push_back(keys[i]);
+  for (int i = 0; i < 30000; ++i) negs.push_back(static_cast<int32_t>(rnd.Uniform(1000)));
+  for (int front : {0, 12}) {
+    PlanOptions options;
+    options.target_fpr = 0.01;
+    options.min_front_eighths = front;
+    const RegionPlan whole = PlanRegions(keys, negs, options);
+    options.num_keys = keys.size();
+    const RegionPlan sampled = PlanRegions(sample, negs, options);
+    ASSERT_TRUE(whole.feasible);
+    ASSERT_TRUE(sampled.feasible);
+    EXPECT_NEAR(static_cast<double>(sampled.filter_bytes), static_cast<double>(whole.filter_bytes),
+                0.03 * whole.filter_bytes)
+        << front;
+  }
+}
+
+// PredictBytes is the size of what Build builds, including a planned rejection of a region
+// that holds keys after all (built as one that accepts).
+TEST(LearnedFilter, PredictedSizeIsTheBuiltSize) {
+  Random rnd(3);
+  const size_t n = 60000;
+  std::vector<uint64_t> hashes(n), mapped(n);
+  std::vector<int32_t> scores(n), negs;
+  for (size_t i = 0; i < n; ++i) {
+    hashes[i] = rnd.Next64();
+    mapped[i] = 1000 + 2 * i;
+    scores[i] = static_cast<int32_t>(rnd.Uniform(400)) + 100;
+  }
+  scores[n / 2 + 1] = 5000;  // one key the sample below misses
+  for (int i = 0; i < 20000; ++i) negs.push_back(static_cast<int32_t>(rnd.Uniform(700)));
+  std::vector<int32_t> sample;
+  for (size_t i = 0; i < n; i += 16) sample.push_back(scores[i]);
+  const std::shared_ptr<const FilterClassifier> classifier =
+      GridClassifier::Train(KeyMapper(), mapped, {}, 4, 2);
+  const std::vector<uint8_t> codes = LearnedFilter::SizeCodes(hashes);
+  for (const std::vector<int32_t>* planned : {&scores, &sample}) {
+    for (int front : {0, 12}) {
+      for (double target : {0.01, 0.05}) {
+        PlanOptions options;
+        options.target_fpr = target;
+        options.min_front_eighths = front;
+        options.num_keys = n;
+        const RegionPlan plan = PlanRegions(*planned, negs, options);
+        ASSERT_TRUE(plan.feasible);
+        std::vector<int> widths;
+        const size_t predicted =
+            LearnedFilter::PredictBytes(*classifier, plan, scores, codes, &widths);
+        const LearnedFilter f = LearnedFilter::Build(classifier, plan, hashes, scores);
+        std::string enc;
+        f.EncodeTo(&enc);
+        EXPECT_EQ(predicted, enc.size()) << front << " " << target;
+        ASSERT_EQ(widths.size(), f.num_regions());
+        for (size_t r = 0; r < widths.size(); ++r) EXPECT_EQ(widths[r], f.RegionEighths(r));
+        EXPECT_NE(f.RegionEighths(f.RegionOf(5000)), RegionPlan::kReject);
+      }
+    }
+  }
+}
+
 TEST(LearnedFilter, SerializationRoundTripsAndDamageIsCorruption) {
   FilterDatasetOptions o;
   o.num_keys = 3000;
@@ -269,6 +412,120 @@ TEST(LearnedFilter, SerializationRoundTripsAndDamageIsCorruption) {
     Slice in(again.data(), len);
     EXPECT_TRUE(LearnedFilter::DecodeFrom(&in, &g).IsCorruption()) << len;
   }
+}
+
+// Grids of several class widths trained together are the grids trained one by one.
+TEST(Classifiers, GridWidthsTrainedTogetherEqualOneByOne) {
+  Random rnd(5);
+  std::vector<uint64_t> mapped, negatives;
+  uint64_t x = 1 << 20;
+  for (int i = 0; i < 20000; ++i) {
+    x += rnd.OneIn(4) ? rnd.Uniform(64) : 1;  // runs with gaps
+    mapped.push_back(x);
+  }
+  for (int i = 0; i < 8000; ++i) negatives.push_back((1 << 20) + rnd.Uniform64(x - (1 << 20)));
+  for (int shift : {0, 3, 8}) {
+    const auto together = GridClassifier::Train(KeyMapper(), mapped, negatives, shift, {1, 2, 4});
+    ASSERT_EQ(together.size(), 3u);
+    for (size_t i = 0; i < together.size(); ++i) {
+      const auto alone = GridClassifier::Train(KeyMapper(), mapped, negatives, shift, 1 << i);
+      std::string a, b;
+      together[i]->EncodeTo(&a);
+      alone->EncodeTo(&b);
+      EXPECT_EQ(a, b) << shift << " " << (1 << i);
+    }
+  }
+}
+
+// The classes of a grid, against a direct reading of their definition: 0 for empty cells,
+// the top class for full ones (2 and 4 bits), and the partly full cells in equal shares of
+// keys over the classes between, ranked by (negatives + 1/2) / keys, ties in cell order.
+TEST(Classifiers, GridClassesAsDefined) {
+  Random rnd(9);
+  std::vector<uint64_t> mapped, negatives;
+  uint64_t x = 5000;
+  for (int i = 0; i < 30000; ++i) {
+    x += rnd.OneIn(8) ? 1 + rnd.Uniform(40) : 1;
+    mapped.push_back(x);
+  }
+  const uint64_t base = mapped.front(), span = mapped.back() - base;
+  // Negatives in a few hot spots (many per cell) and spread thinly (most cells see none).
+  for (int i = 0; i < 3000; ++i) negatives.push_back(base + rnd.Uniform64(span + 1));
+  for (int i = 0; i < 3000; ++i) negatives.push_back(base + 100 * rnd.Uniform(20));
+  for (int shift : {0, 2, 5}) {
+    struct Cell {
+      uint64_t keys = 0, negatives = 0;
+      std::set<uint64_t> values;
+    };
+    std::map<uint64_t, Cell> cells;
+    for (uint64_t v : mapped) {
+      Cell& c = cells[(v - base) >> shift];
+      c.keys++;
+      c.values.insert(v);
+    }
+    for (uint64_t v : negatives) {
+      auto it = cells.find((v - base) >> shift);
+      if (it != cells.end()) it->second.negatives++;
+    }
+    const auto grids = GridClassifier::Train(KeyMapper(), mapped, negatives, shift, {1, 2, 4});
+    ASSERT_EQ(grids.size(), 3u);
+    for (int i = 0; i < 3; ++i) {
+      const int bits = 1 << i;
+      const int top = (1 << bits) - 1;
+      std::map<uint64_t, int> expect;
+      std::vector<std::pair<double, uint64_t>> partial;
+      uint64_t partial_keys = 0;
+      for (const auto& [id, c] : cells) {
+        const uint64_t first = id << shift;
+        const uint64_t last = std::min(first + (uint64_t{1} << shift) - 1, span);
+        const bool full = c.values.size() == last - first + 1;
+        expect[id] = top;
+        if (bits > 1 && !full) {
+          partial.emplace_back((static_cast<double>(c.negatives) + 0.5) / c.keys, id);
+          partial_keys += c.keys;
+        }
+      }
+      std::sort(partial.begin(), partial.end());
+      uint64_t before = 0;
+      for (const auto& [ratio, id] : partial) {
+        expect[id] = (top - 1) - static_cast<int>(before * (top - 1) / partial_keys);
+        before += cells[id].keys;
+      }
+      for (uint64_t off = 0; off <= span; ++off) {
+        const auto it = expect.find(off >> shift);
+        ASSERT_EQ(grids[i]->ScoreMapped(base + off), it == expect.end() ? 0 : it->second)
+            << shift << " " << bits << " " << off;
+      }
+    }
+  }
+}
+
+// The keys a builder keeps for training, prefix-compressed, read back as they were added.
+TEST(PackedKeys, ReadBackInOrder) {
+  std::vector<std::string> keys = {"",
+                                   "a",
+                                   "ab",
+                                   "abc",
+                                   "abd",
+                                   std::string("b\0c", 3),
+                                   std::string(300, 'x'),
+                                   std::string(300, 'x') + "y",
+                                   "z"};
+  PackedKeys packed;
+  for (const std::string& k : keys) packed.Add(k);
+  EXPECT_EQ(packed.size(), keys.size());
+  EXPECT_EQ(packed.first().ToString(), keys.front());
+  EXPECT_EQ(packed.last().ToString(), keys.back());
+  EXPECT_LT(packed.bytes(), 300u + 20u + 2 * keys.size());  // the long keys share their prefix
+  PackedKeys::Cursor cursor(packed);
+  for (const std::string& k : keys) {
+    ASSERT_TRUE(cursor.Next());
+    EXPECT_EQ(cursor.key().ToString(), k);
+  }
+  EXPECT_FALSE(cursor.Next());
+  packed.Clear();
+  EXPECT_EQ(packed.size(), 0u);
+  EXPECT_FALSE(PackedKeys::Cursor(packed).Next());
 }
 
 TEST(Classifiers, ScoresSurviveSerialization) {
