@@ -9,28 +9,11 @@
 
 #include "learned/accel/cost_model.h"
 #include "learned/accel/mlp.h"
+#include "tests/support/accel_toy_device.h"
 #include "util/random.h"
 
 namespace learnkv::accel {
 namespace {
-
-// Round numbers, so that costs are easy to compute by hand: 1 byte/ns on the link, 10 on
-// the memory, 1 op/ns.
-DeviceSpec ToyDevice() {
-  DeviceSpec d;
-  d.name = "toy";
-  d.link_bytes_per_s = 1e9;
-  d.link_latency_ns = 500;
-  d.dispatch_ns = 1000;
-  d.mem_bytes = 1e9;
-  d.mem_bytes_per_s = 10e9;
-  d.mem_latency_ns = 100;
-  d.fp64_ops_per_s = 1e9;
-  d.fp32_ops_per_s = 1e9;
-  d.int_ops_per_s = 1e9;
-  d.matrix_ops_per_s = 1e9;
-  return d;
-}
 
 ModelShape ToyShape() {
   ModelShape s;

@@ -14,26 +14,11 @@
 #include "learned/accel/inference_queue.h"
 #include "learned/accel/scheduler.h"
 #include "learned/rmi.h"
+#include "tests/support/accel_toy_device.h"
 #include "util/random.h"
 
 namespace learnkv::accel {
 namespace {
-
-// 1 B/ns link with 500 ns latency, 1000 ns dispatch, 1 op/ns: see accel_cost_model_test.
-DeviceSpec ToyDevice() {
-  DeviceSpec d;
-  d.name = "toy";
-  d.link_bytes_per_s = 1e9;
-  d.link_latency_ns = 500;
-  d.dispatch_ns = 1000;
-  d.mem_bytes = 1e9;
-  d.mem_bytes_per_s = 10e9;
-  d.mem_latency_ns = 100;
-  d.fp64_ops_per_s = 1e9;
-  d.fp32_ops_per_s = 1e9;
-  d.int_ops_per_s = 1e9;
-  return d;
-}
 
 // Device time of n items: 1000 + (500 + 8n) + max(100, n) + (500 + 4n) = 2000 + 13n for
 // n >= 100 (serial; pipelining is off in these options).
