@@ -110,6 +110,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string StatusError(const Status& s);
 // Replies with StatusError(s) and returns true if s is neither OK nor NotFound.
 bool ReplyIfError(CommandContext& ctx, const Status& s);
+// Replies with StatusError(s) and returns true if s is not OK (for writes, where NotFound is
+// an error too).
+bool ReplyIfFailed(CommandContext& ctx, const Status& s);
 
 void RegisterStringCommands(std::vector<CommandSpec>* specs);
 void RegisterKeyCommands(std::vector<CommandSpec>* specs);

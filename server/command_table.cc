@@ -122,7 +122,11 @@ std::string UnknownSubcommand(std::string_view sub, std::string_view container) 
 std::string StatusError(const Status& s) { return "ERR " + s.ToString(); }
 
 bool ReplyIfError(CommandContext& ctx, const Status& s) {
-  if (s.ok() || s.IsNotFound()) return false;
+  return !s.IsNotFound() && ReplyIfFailed(ctx, s);
+}
+
+bool ReplyIfFailed(CommandContext& ctx, const Status& s) {
+  if (s.ok()) return false;
   ctx.reply.Error(StatusError(s));
   return true;
 }

@@ -22,8 +22,7 @@ void DelCommand(CommandContext& ctx) {
     Status s = ctx.keys->Get(ctx.argv[i], &e);
     if (ReplyIfError(ctx, s)) return;
     if (!s.ok()) continue;
-    Status ws = ctx.keys->Delete(ctx.argv[i]);
-    if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+    if (ReplyIfFailed(ctx, ctx.keys->Delete(ctx.argv[i]))) return;
     ++deleted;
   }
   ctx.reply.Integer(deleted);
@@ -105,7 +104,7 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative, const char*
     e.expire_ms = when;
     ws = ctx.keys->Put(ctx.argv[1], e);
   }
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, ws)) return;
   ctx.reply.Integer(1);
 }
 
@@ -134,8 +133,7 @@ void PersistCommand(CommandContext& ctx) {
   if (ReplyIfError(ctx, s)) return;
   if (!s.ok() || e.expire_ms == 0) return ctx.reply.Integer(0);
   e.expire_ms = 0;
-  Status ws = ctx.keys->Put(ctx.argv[1], e);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, ctx.keys->Put(ctx.argv[1], e))) return;
   ctx.reply.Integer(1);
 }
 

@@ -141,8 +141,7 @@ void SetNxCommand(CommandContext& ctx) {
   }
   Entry e;
   e.value = std::move(ctx.argv[2]);
-  Status ws = Store(ctx, ctx.argv[1], e);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, Store(ctx, ctx.argv[1], e))) return;
   ctx.reply.Integer(1);
 }
 
@@ -152,8 +151,7 @@ void SetExGeneric(CommandContext& ctx, bool seconds) {
     return;
   }
   e.value = std::move(ctx.argv[3]);
-  Status ws = Store(ctx, ctx.argv[1], e);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, Store(ctx, ctx.argv[1], e))) return;
   ctx.reply.Ok();
 }
 void SetExCommand(CommandContext& ctx) { SetExGeneric(ctx, true); }
@@ -165,8 +163,7 @@ void GetSetCommand(CommandContext& ctx) {
   if (ReplyIfError(ctx, s)) return;
   Entry e;
   e.value = std::move(ctx.argv[2]);
-  Status ws = Store(ctx, ctx.argv[1], e);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, Store(ctx, ctx.argv[1], e))) return;
   if (s.ok()) {
     ctx.reply.Bulk(old.value);
   } else {
@@ -179,8 +176,7 @@ void GetDelCommand(CommandContext& ctx) {
   Status s = ctx.keys->Get(ctx.argv[1], &old);
   if (ReplyIfError(ctx, s)) return;
   if (!s.ok()) return ctx.reply.Null();
-  Status ws = ctx.keys->Delete(ctx.argv[1]);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, ctx.keys->Delete(ctx.argv[1]))) return;
   ctx.reply.Bulk(old.value);
 }
 
@@ -205,8 +201,7 @@ void MSetCommand(CommandContext& ctx) {
   for (size_t i = 1; i + 1 < ctx.argv.size(); i += 2) {
     Entry e;
     e.value = std::move(ctx.argv[i + 1]);
-    Status ws = ctx.keys->Put(ctx.argv[i], e);
-    if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+    if (ReplyIfFailed(ctx, ctx.keys->Put(ctx.argv[i], e))) return;
   }
   ctx.reply.Ok();
 }
@@ -226,8 +221,7 @@ void AppendCommand(CommandContext& ctx) {
     return ctx.reply.Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
   }
   e.value.append(ctx.argv[2]);  // keeps the expiry, as Redis does
-  Status ws = ctx.keys->Put(ctx.argv[1], e);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, ctx.keys->Put(ctx.argv[1], e))) return;
   ctx.reply.Integer(static_cast<int64_t>(e.value.size()));
 }
 
@@ -243,8 +237,7 @@ void IncrDecr(CommandContext& ctx, int64_t incr) {
   }
   value += incr;
   e.value = std::to_string(value);  // a new key has no expiry; an old one keeps its own
-  Status ws = ctx.keys->Put(ctx.argv[1], e);
-  if (!ws.ok()) return ctx.reply.Error(StatusError(ws));
+  if (ReplyIfFailed(ctx, ctx.keys->Put(ctx.argv[1], e))) return;
   ctx.reply.Integer(value);
 }
 
