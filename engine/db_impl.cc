@@ -214,7 +214,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::vector<std::unique_ptr<Iterator>> children;
   children.push_back(sv->mem->NewIterator());
   for (MemTable* imm : sv->imm) children.push_back(imm->NewIterator());
-  sv->current->AddIterators(table_cache_.get(), &children);
+  sv->current->AddIterators(table_cache_.get(), table_cache_->ForRead(options), &children);
   std::unique_ptr<Iterator> iter = NewDBIterator(NewMergingIterator(std::move(children)), seq);
   // The level iterators borrow the Version's file lists: keep it alive as long as they are.
   iter->RegisterCleanup([sv = std::move(sv)]() mutable { sv.reset(); });

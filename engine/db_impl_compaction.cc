@@ -259,15 +259,16 @@ Status DBImpl::RunCompaction(Compaction* c) {
 
 std::unique_ptr<Iterator> DBImpl::MakeCompactionInput(Compaction* c) {
   std::vector<std::unique_ptr<Iterator>> children;
+  const TableReadOptions read = table_cache_->ForCompaction();
   if (c->level() == 0) {
     for (const auto& f : c->inputs(0)) {
-      children.push_back(table_cache_->NewIterator(f->number, f->file_size));
+      children.push_back(table_cache_->NewIterator(f->number, f->file_size, read));
     }
   } else {
-    children.push_back(NewLevelIterator(table_cache_.get(), &c->inputs(0)));
+    children.push_back(NewLevelIterator(table_cache_.get(), &c->inputs(0), read));
   }
   if (!c->inputs(1).empty()) {
-    children.push_back(NewLevelIterator(table_cache_.get(), &c->inputs(1)));
+    children.push_back(NewLevelIterator(table_cache_.get(), &c->inputs(1), read));
   }
   return NewMergingIterator(std::move(children));
 }

@@ -135,7 +135,7 @@ void TableNegativeSource::SampleDeeper(const Slice& smallest, const Slice& large
   }
   const size_t run = (budget + where.size() - 1) / where.size();
 
-  std::unique_ptr<Iterator> it = NewLevelIterator(cache_, &files);
+  std::unique_ptr<Iterator> it = NewLevelIterator(cache_, &files, cache_->ForCompaction());
   std::string seek, last;
   bool have_last = false;
   size_t taken = 0;

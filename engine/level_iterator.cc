@@ -10,7 +10,8 @@ namespace {
 
 class LevelIterator final : public Iterator {
  public:
-  LevelIterator(TableCache* cache, const FileList* files) : cache_(cache), files_(*files) {}
+  LevelIterator(TableCache* cache, const FileList* files, const TableReadOptions& read)
+      : cache_(cache), files_(*files), read_(read) {}
 
   bool Valid() const override { return data_ != nullptr && data_->Valid(); }
 
@@ -79,7 +80,7 @@ class LevelIterator final : public Iterator {
     index_ = index;
     if (index == kNone) return;
     const FileMetaData& f = *files_[index];
-    data_ = cache_->NewIterator(f.number, f.file_size);
+    data_ = cache_->NewIterator(f.number, f.file_size, read_);
   }
 
   void SaveError(const Status& s) {
@@ -114,6 +115,7 @@ class LevelIterator final : public Iterator {
 
   TableCache* const cache_;
   const FileList& files_;
+  const TableReadOptions read_;
   size_t index_ = kNone;
   std::unique_ptr<Iterator> data_;
   Status status_;
@@ -121,8 +123,9 @@ class LevelIterator final : public Iterator {
 
 }  // namespace
 
-std::unique_ptr<Iterator> NewLevelIterator(TableCache* cache, const FileList* files) {
-  return std::make_unique<LevelIterator>(cache, files);
+std::unique_ptr<Iterator> NewLevelIterator(TableCache* cache, const FileList* files,
+                                           const TableReadOptions& read) {
+  return std::make_unique<LevelIterator>(cache, files, read);
 }
 
 }  // namespace learnkv

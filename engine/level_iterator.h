@@ -14,8 +14,10 @@
 
 namespace learnkv {
 
-// files (sorted by key, disjoint) and cache are borrowed: they must outlive the iterator.
-std::unique_ptr<Iterator> NewLevelIterator(TableCache* cache, const FileList* files);
+// files (sorted by key, disjoint) and cache are borrowed: they must outlive the iterator. Each
+// table is read with `read`.
+std::unique_ptr<Iterator> NewLevelIterator(TableCache* cache, const FileList* files,
+                                           const TableReadOptions& read);
 
 }  // namespace learnkv
 

@@ -125,6 +125,12 @@ std::unique_ptr<Iterator> MemTable::NewIterator() {
 }
 
 void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& user_key, const Slice& value) {
+  // The bucket head is a cache miss in a large memtable: start loading it now, so that it
+  // overlaps the skiplist search instead of following it.
+  const uint64_t hash = Hash64(user_key);
+  std::atomic<HashNode*>& head = buckets_[hash & bucket_mask_];
+  __builtin_prefetch(&head, /*rw=*/1);
+
   const size_t ikey_len = user_key.size() + kInternalKeyTrailerSize;
   assert(ikey_len <= UINT32_MAX && value.size() <= UINT32_MAX);
   const size_t encoded_len =
@@ -140,9 +146,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& user_key, co
   assert(p + value.size() == buf + encoded_len);
   table_.Insert({UserKeyPrefix(user_key), buf});
 
-  const uint64_t hash = Hash64(user_key);
   HashNode* node = reinterpret_cast<HashNode*>(arena_.AllocateAligned(sizeof(HashNode)));
-  std::atomic<HashNode*>& head = buckets_[hash & bucket_mask_];
   node->next = head.load(std::memory_order_relaxed);
   node->entry = buf;
   node->tag = static_cast<uint32_t>(hash >> 32);

@@ -158,13 +158,22 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreater
     const Key& target, Node** prev) const {
   Node* x = head_;
   int level = GetMaxHeight() - 1;
+  // The node known to be >= target at the level above. Descending, x's successor is often
+  // that same node, and comparing it again would cost a comparison for nothing.
+  Node* known_not_less = nullptr;
   while (true) {
     Node* next = x->Next(level);
-    if (next != nullptr && compare_(next->key, target) < 0) {
+    if (next != nullptr && next != known_not_less) {
+      // A search misses the cache about once per node it visits: start loading the node after
+      // next while next's key is compared.
+      __builtin_prefetch(next->RelaxedNext(level));
+    }
+    if (next != nullptr && next != known_not_less && compare_(next->key, target) < 0) {
       x = next;
     } else {
       if (prev != nullptr) prev[level] = x;
       if (level == 0) return next;
+      known_not_less = next;
       --level;
     }
   }

@@ -60,11 +60,12 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size,
   return Status::OK();
 }
 
-std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t number, uint64_t file_size) {
+std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t number, uint64_t file_size,
+                                                  const TableReadOptions& read) {
   std::shared_ptr<const TableReader> table;
   Status s = FindTable(number, file_size, &table);
   if (!s.ok()) return std::unique_ptr<Iterator>(NewErrorIterator(s));
-  std::unique_ptr<Iterator> iter = table->NewIterator();
+  std::unique_ptr<Iterator> iter = table->NewIterator(read);
   // The iterator must be destroyed before its reader; the cleanup runs after it.
   iter->RegisterCleanup([table = std::move(table)]() mutable { table.reset(); });
   return iter;

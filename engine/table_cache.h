@@ -22,6 +22,7 @@
 
 #include "learnkv/env.h"
 #include "learnkv/iterator.h"
+#include "learnkv/options.h"
 #include "learnkv/status.h"
 #include "learnkv/table_options.h"
 #include "sstable/table_reader.h"
@@ -40,7 +41,20 @@ class TableCache {
   Status FindTable(uint64_t number, uint64_t file_size, std::shared_ptr<const TableReader>* out);
 
   // An iterator over the table's internal keys; it keeps the reader alive.
-  std::unique_ptr<Iterator> NewIterator(uint64_t number, uint64_t file_size);
+  std::unique_ptr<Iterator> NewIterator(uint64_t number, uint64_t file_size,
+                                        const TableReadOptions& read);
+
+  // How a DB read with `options` reads tables: it verifies checksums and fills the block cache
+  // only where both its options and the table options allow.
+  TableReadOptions ForRead(const ReadOptions& options) const {
+    return TableReadOptions{options.verify_checksums && options_.verify_checksums,
+                            options.fill_cache && options_.fill_cache};
+  }
+  // How a compaction reads its inputs: verified as lookups are, but never added to the block
+  // cache — each block is read once, and caching it would evict the blocks lookups use.
+  TableReadOptions ForCompaction() const {
+    return TableReadOptions{options_.verify_checksums, /*fill_cache=*/false};
+  }
 
   // TableReader::Get on table `number`.
   Status Get(uint64_t number, uint64_t file_size, const Slice& internal_key,

@@ -214,13 +214,14 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
   }
 }
 
-void Version::AddIterators(TableCache* cache, std::vector<std::unique_ptr<Iterator>>* iters) const {
+void Version::AddIterators(TableCache* cache, const TableReadOptions& read,
+                           std::vector<std::unique_ptr<Iterator>>* iters) const {
   const FileList& l0 = files_[0];
   for (size_t i = l0.size(); i-- > 0;) {
-    iters->push_back(cache->NewIterator(l0[i]->number, l0[i]->file_size));
+    iters->push_back(cache->NewIterator(l0[i]->number, l0[i]->file_size, read));
   }
   for (int level = 1; level < kNumLevels; ++level) {
-    if (!files_[level].empty()) iters->push_back(NewLevelIterator(cache, &files_[level]));
+    if (!files_[level].empty()) iters->push_back(NewLevelIterator(cache, &files_[level], read));
   }
 }
 

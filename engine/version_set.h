@@ -85,7 +85,8 @@ class Version {
   // Appends iterators over this Version's internal keys: one per level-0 table, newest first,
   // then one concatenating iterator per deeper level. They use this Version's file lists: the
   // caller keeps the Version alive until the iterators are gone.
-  void AddIterators(TableCache* cache, std::vector<std::unique_ptr<Iterator>>* iters) const;
+  void AddIterators(TableCache* cache, const TableReadOptions& read,
+                    std::vector<std::unique_ptr<Iterator>>* iters) const;
 
   // Whether some file at level overlaps the user-key range [smallest, largest]; null means
   // unbounded.

@@ -10,8 +10,8 @@ namespace learnkv {
 
 class TableIterator final : public Iterator {
  public:
-  explicit TableIterator(const TableReader* table)
-      : table_(table), n_(table->num_entries_), pos_(n_) {}
+  TableIterator(const TableReader* table, const TableReadOptions& read)
+      : table_(table), n_(table->num_entries_), pos_(n_), ref_(read) {}
 
   bool Valid() const override { return pos_ < n_; }
 
@@ -106,8 +106,8 @@ class TableIterator final : public Iterator {
   Status status_;
 };
 
-std::unique_ptr<Iterator> TableReader::NewIterator() const {
-  return std::make_unique<TableIterator>(this);
+std::unique_ptr<Iterator> TableReader::NewIterator(const TableReadOptions& read) const {
+  return std::make_unique<TableIterator>(this, read);
 }
 
 }  // namespace learnkv

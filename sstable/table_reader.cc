@@ -214,7 +214,7 @@ Status TableReader::LoadBlock(uint64_t b, BlockRef* ref) const {
   }
   const BlockHandle handle = DataBlockHandle(b);
   BlockContents contents;
-  Status s = ReadBlock(file_.get(), file_name_, handle, options_.verify_checksums, &contents);
+  Status s = ReadBlock(file_.get(), file_name_, handle, ref->read.verify_checksums, &contents);
   if (!s.ok()) return s;
   Block block;
   s = Block::Parse(std::move(contents), true, file_name_, handle.offset, &block);
@@ -222,7 +222,7 @@ Status TableReader::LoadBlock(uint64_t b, BlockRef* ref) const {
   if (block.num_records() != RecordsInBlock(b)) {
     return CorruptionAt(file_name_, "data block has the wrong record count", handle.offset);
   }
-  if (cache_ != nullptr && options_.fill_cache) {
+  if (cache_ != nullptr && ref->read.fill_cache) {
     const size_t charge = block.size() + sizeof(Block);
     ref->pin = cache_->Insert(cache_id_, b, std::move(block), charge);
     ref->block = ref->pin.block();
@@ -366,7 +366,7 @@ Status TableReader::GetImpl(const LookupTarget& t, const ApproxPos* predicted, u
 Status TableReader::Get(const Slice& internal_key, EntryCallback on_entry, bool use_filter) const {
   const LookupTarget t = LookupTarget::FromInternalKey(internal_key);
   if (use_filter && filter_ != nullptr && !filter_->KeyMayMatch(t.user_key)) return Status::OK();
-  BlockRef ref;
+  BlockRef ref(DefaultReadOptions());
   return GetImpl(t, nullptr, kUnknownBlock, &ref, on_entry);
 }
 
@@ -389,7 +389,7 @@ void TableReader::MultiGet(const Slice* keys, size_t n, MultiEntryCallback on_en
   bool skip[kBatch];  // the filter rules the key out
   std::fill_n(first_block, kBatch, kUnknownBlock);
   std::fill_n(skip, kBatch, false);
-  BlockRef ref;
+  BlockRef ref(DefaultReadOptions());
   for (size_t start = 0; start < n; start += kBatch) {
     const size_t m = std::min(kBatch, n - start);
     if (filter_ != nullptr) {

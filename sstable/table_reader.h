@@ -39,6 +39,15 @@
 
 namespace learnkv {
 
+// How one read uses a table, where it may differ from the table's TableOptions (which
+// TableReader::DefaultReadOptions returns).
+struct TableReadOptions {
+  bool verify_checksums = true;
+  // Whether the blocks this read loads are added to the block cache. A compaction reads each
+  // block of its inputs once; caching them would only push out the blocks lookups use.
+  bool fill_cache = true;
+};
+
 class TableReader {
  public:
   // Receives one entry of a lookup; returns false to stop. The slices are valid during the
@@ -80,7 +89,14 @@ class TableReader {
 
   // An iterator over all entries (Seek, SeekForPrev, SeekToFirst/Last, Next, Prev). It pins
   // the block it is positioned on.
-  std::unique_ptr<Iterator> NewIterator() const;
+  std::unique_ptr<Iterator> NewIterator() const { return NewIterator(DefaultReadOptions()); }
+  std::unique_ptr<Iterator> NewIterator(const TableReadOptions& read) const;
+
+  // The table options' verify_checksums and fill_cache, which Get, MultiGet and NewIterator()
+  // use.
+  TableReadOptions DefaultReadOptions() const {
+    return TableReadOptions{options_.verify_checksums, options_.fill_cache};
+  }
 
   // Approximate file offset of the data for internal_key, without reading data blocks: the
   // start of the block holding its (predicted, for learned tables) lower bound, or the end of
@@ -120,6 +136,8 @@ class TableReader {
   // The data block a lookup or iterator is using: a cache pin, or a private copy when the
   // reader has no cache. Loading the block it already holds is free.
   struct BlockRef {
+    explicit BlockRef(const TableReadOptions& r) : read(r) {}
+    const TableReadOptions read;  // how LoadBlock fetches blocks into this ref
     uint64_t index = UINT64_MAX;
     const Block* block = nullptr;
     BlockCache::Pin pin;

@@ -4,6 +4,7 @@
 // bad inputs. The randomized model test and crash tests live in db_model_test.cc and friends.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "engine/db_impl.h"
 #include "engine/filename.h"
+#include "sstable/block_cache.h"
 #include "learnkv/db.h"
 #include "learnkv/env.h"
 #include "tests/support/test_util.h"
@@ -195,6 +197,38 @@ TEST_F(DBBasicTest, TrivialMoveAndCompactRange) {
   std::string sstables;
   ASSERT_TRUE(db_->GetProperty("learnkv.sstables", &sstables));
   EXPECT_NE(std::string::npos, sstables.find("entries 1 ")) << sstables;
+}
+
+// Lookups fill the block cache; compactions and iterators with fill_cache = false do not, so a
+// compaction cannot push out the blocks lookups use.
+TEST_F(DBBasicTest, OnlyReadsThatAskFillTheBlockCache) {
+  std::shared_ptr<BlockCache> cache = NewBlockCache(64 << 20);
+  options_.table_options.block_cache = cache;
+  Open();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 2000; ++i) ASSERT_OK(Put(Key(i), std::string(100, 'a' + round)));
+    ASSERT_OK(db_->Flush(FlushOptions()));
+  }
+  ASSERT_OK(db_->CompactRange(nullptr, nullptr));
+  EXPECT_EQ(0, FilesAt(0));
+  EXPECT_EQ(0u, cache->TotalCharge());
+
+  ReadOptions no_fill;
+  no_fill.fill_cache = false;
+  std::unique_ptr<Iterator> it = db_->NewIterator(no_fill);
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  ASSERT_OK(it->status());
+  EXPECT_EQ(2000, n);
+  it.reset();
+  EXPECT_EQ(0u, cache->TotalCharge());
+
+  EXPECT_EQ(std::string(100, 'c'), Get(Key(1234)));
+  EXPECT_GT(cache->TotalCharge(), 0u);
+  const size_t after_get = cache->TotalCharge();
+  const std::string all = Contents();  // a default ReadOptions: fills the cache
+  EXPECT_EQ(2000, std::count(all.begin(), all.end(), ' '));
+  EXPECT_GT(cache->TotalCharge(), after_get);
 }
 
 TEST_F(DBBasicTest, SnapshotsKeepOldVersionsThroughCompaction) {
