@@ -102,7 +102,7 @@ uint64_t BucketCount(size_t expected_bytes) {
 }  // namespace
 
 MemTable::MemTable(size_t expected_bytes)
-    : table_(KeyComparator(), &arena_),
+    : table_(KeyComparator(), &node_arena_),
       bucket_mask_(BucketCount(expected_bytes) - 1),
       buckets_(new std::atomic<HashNode*>[bucket_mask_ + 1]) {
   for (uint64_t i = 0; i <= bucket_mask_; ++i) buckets_[i].store(nullptr, std::memory_order_relaxed);
@@ -117,7 +117,7 @@ void MemTable::Unref() {
 }
 
 size_t MemTable::ApproximateMemoryUsage() const {
-  return arena_.MemoryUsage() + (bucket_mask_ + 1) * sizeof(std::atomic<HashNode*>);
+  return arena_.MemoryUsage() + node_arena_.MemoryUsage() + (bucket_mask_ + 1) * sizeof(std::atomic<HashNode*>);
 }
 
 std::unique_ptr<Iterator> MemTable::NewIterator() {
