@@ -68,7 +68,14 @@ class MemTable::MemTableIterator final : public Iterator {
   // REQUIRES: target is an internal key (for this and SeekForPrev).
   void Seek(const Slice& target) override { iter_.Seek(Encode(target)); }
   void SeekForPrev(const Slice& target) override { iter_.SeekForPrev(Encode(target)); }
-  void Next() override { iter_.Next(); }
+  void Next() override {
+    iter_.Next();
+    // A flush reads every entry, and entries lie wherever they were allocated, so each is a
+    // cache miss: start loading the next one while the caller consumes this one.
+    if (iter_.Valid()) {
+      if (const EntryRef* next = iter_.PeekNext()) __builtin_prefetch(next->entry);
+    }
+  }
   void Prev() override { iter_.Prev(); }
   Slice key() const override { return GetLengthPrefixed(iter_.key().entry); }
   Slice value() const override {
