@@ -106,23 +106,11 @@ CpuCurve TimeCurve(const CalibrationOptions& o, uint64_t pool, Eval&& eval) {
 }
 
 std::vector<uint64_t> IntegerKeys(const CalibrationOptions& o) {
-  std::vector<std::string> keys = GenerateSortedKeys(o.dataset, o.model_keys, o.seed);
-  std::vector<uint64_t> mapped(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) mapped[i] = DecodeBigEndian64(keys[i].data());
-  return mapped;
+  return CalibrationKeys(o.dataset, o.model_keys, o.seed);
 }
 
-// Half present keys, half random values in [front, back], shuffled.
 std::vector<uint64_t> IntegerProbes(const std::vector<uint64_t>& keys, uint64_t n, uint64_t seed) {
-  Random rnd(seed);
-  std::vector<uint64_t> probes(n);
-  const uint64_t span = keys.back() - keys.front();
-  for (uint64_t i = 0; i < n; ++i) {
-    probes[i] = (i & 1)
-                    ? keys[rnd.Uniform64(keys.size())]
-                    : keys.front() + (span == UINT64_MAX ? rnd.Next64() : rnd.Uniform64(span + 1));
-  }
-  return probes;
+  return CalibrationProbes(keys, n, seed);
 }
 
 CpuCurve CalibrateRmi(const CalibrationOptions& o, const std::vector<uint64_t>& keys) {
@@ -162,11 +150,8 @@ CpuCurve CalibrateGrid(const CalibrationOptions& o, const std::vector<uint64_t>&
 
 // URL-like keys, the shape the n-gram classifier is meant for; also the MLP's input.
 std::vector<std::string> StringProbes(const CalibrationOptions& o) {
-  const uint64_t n = std::max<uint64_t>(1, std::min(o.probe_pool / 4, o.max_batch));
-  std::vector<std::string> keys = GenerateSortedKeys(Dataset::kUrl, n, o.seed + 4);
-  Random rnd(o.seed + 5);
-  for (size_t i = keys.size(); i > 1; --i) std::swap(keys[i - 1], keys[rnd.Uniform64(i)]);
-  return keys;
+  return CalibrationStrings(std::max<uint64_t>(1, std::min(o.probe_pool / 4, o.max_batch)),
+                            o.seed + 4);
 }
 
 CpuCurve CalibrateNgram(const CalibrationOptions& o, const std::vector<std::string>& probes) {
@@ -369,6 +354,33 @@ Status CalibrateCpu(const CalibrationOptions& o, CpuCalibration* result) {
   if (wants(ModelKind::kRmiTraining)) done(ModelKind::kRmiTraining, CalibrateTraining(o, keys));
   *result = std::move(c);
   return Status::OK();
+}
+
+std::vector<uint64_t> CalibrationKeys(Dataset dataset, uint64_t n, uint64_t seed) {
+  std::vector<std::string> keys = GenerateSortedKeys(dataset, n, seed);
+  std::vector<uint64_t> mapped(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) mapped[i] = DecodeBigEndian64(keys[i].data());
+  return mapped;
+}
+
+std::vector<uint64_t> CalibrationProbes(const std::vector<uint64_t>& keys, uint64_t n,
+                                        uint64_t seed) {
+  Random rnd(seed);
+  std::vector<uint64_t> probes(n);
+  const uint64_t span = keys.back() - keys.front();
+  for (uint64_t i = 0; i < n; ++i) {
+    probes[i] = (i & 1)
+                    ? keys[rnd.Uniform64(keys.size())]
+                    : keys.front() + (span == UINT64_MAX ? rnd.Next64() : rnd.Uniform64(span + 1));
+  }
+  return probes;
+}
+
+std::vector<std::string> CalibrationStrings(uint64_t n, uint64_t seed) {
+  std::vector<std::string> keys = GenerateSortedKeys(Dataset::kUrl, n, seed);
+  Random rnd(seed + 1);
+  for (size_t i = keys.size(); i > 1; --i) std::swap(keys[i - 1], keys[rnd.Uniform64(i)]);
+  return keys;
 }
 
 }  // namespace learnkv::accel

@@ -108,6 +108,16 @@ struct CalibrationOptions {
 // origin "measured on <host> ...". InvalidArgument for options out of range.
 Status CalibrateCpu(const CalibrationOptions& options, CpuCalibration* result);
 
+// The inputs CalibrateCpu times, for a device back end that must time the same work
+// (learned/accel/cuda/workload.h):
+// n sorted keys of `dataset`, mapped to integers (their first 8 bytes, big-endian);
+std::vector<uint64_t> CalibrationKeys(Dataset dataset, uint64_t n, uint64_t seed);
+// n probes of those keys, half present, half uniform in [front, back], in random order;
+std::vector<uint64_t> CalibrationProbes(const std::vector<uint64_t>& keys, uint64_t n,
+                                        uint64_t seed);
+// n URL-like strings in random order (the n-gram classifier's and the MLP's input).
+std::vector<std::string> CalibrationStrings(uint64_t n, uint64_t seed);
+
 }  // namespace learnkv::accel
 
 #endif  // LEARNKV_LEARNED_ACCEL_CPU_CALIBRATION_H_
