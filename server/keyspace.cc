@@ -117,19 +117,18 @@ Status ReadView::Get(std::string_view key, Entry* entry) {
 void ReadView::MultiGetStored(const std::vector<std::string_view>& keys,
                               std::vector<std::string>* stored, std::vector<Status>* statuses) {
   // Only keys starting with 0xFF need an encoded copy; the others are stored as they are.
-  std::vector<std::string> escaped;
-  std::vector<Slice> slices;
-  slices.reserve(keys.size());
+  escaped_.clear();
+  slices_.clear();
   for (std::string_view k : keys) {
     if (!k.empty() && static_cast<uint8_t>(k[0]) == 0xFF) {
-      escaped.reserve(keys.size());  // no reallocation: slices point into it
-      escaped.push_back(EncodeUserKey(k));
-      slices.emplace_back(escaped.back());
+      escaped_.reserve(keys.size());  // no reallocation: slices point into it
+      escaped_.push_back(EncodeUserKey(k));
+      slices_.emplace_back(escaped_.back());
     } else {
-      slices.emplace_back(k);
+      slices_.emplace_back(k);
     }
   }
-  db_->MultiGet(ReadOptions(), slices, stored, statuses);
+  db_->MultiGet(ReadOptions(), slices_, stored, statuses);
   for (size_t i = 0; i < keys.size(); ++i) {
     if (!(*statuses)[i].ok()) continue;
     int64_t expire_ms = 0;

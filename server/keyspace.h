@@ -102,7 +102,9 @@ class ReadView : public Keyspace {
   Status DeleteAllUserKeys() override;
 
   // As MultiGet, but leaves the stored values undecoded in *stored (use ViewValue): no copy
-  // of the payloads. Expired entries are NotFound (and remembered) as for MultiGet.
+  // of the payloads. Expired entries are NotFound (and remembered) as for MultiGet. The
+  // strings of *stored are reused (DB::MultiGet clears them), and so is the view's own
+  // scratch space: a view kept for batch after batch allocates nothing per key.
   void MultiGetStored(const std::vector<std::string_view>& keys, std::vector<std::string>* stored,
                       std::vector<Status>* statuses);
 
@@ -114,6 +116,10 @@ class ReadView : public Keyspace {
 
   DB* db_;
   std::vector<std::string> expired_;
+  // MultiGetStored's keys as the DB stores them: escaped copies for the few starting with
+  // 0xFF, the others as they are.
+  std::vector<std::string> escaped_;
+  std::vector<Slice> slices_;
 };
 
 // Builds one atomic write batch. Reads see the DB overlaid with the batch's own updates.

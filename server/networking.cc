@@ -23,9 +23,11 @@ constexpr int kMaxAcceptsPerEvent = 1000;
 // GETs of one client in one read batch; more wait for the next batch (bounds the replies
 // produced before the output limits are checked).
 constexpr int kMaxGetsPerBatch = 64;
-// RunGetBatch keeps the value strings of one batch for the next, except those grown larger
-// than this (an occasional huge value should not stay in memory).
-constexpr size_t kMaxKeptValueBytes = 16 << 10;
+// RunGetBatch keeps the value strings of one batch for the next, up to this many bytes in
+// all (a batch of huge values should not stay in memory).
+constexpr size_t kMaxKeptValueBytes = 1 << 20;
+// The same for the buffer of a batch's keys (typically 64 GETs of each client at most).
+constexpr size_t kMaxKeptKeyBytes = 1 << 20;
 }  // namespace
 
 // One connection.
@@ -158,7 +160,10 @@ Status CheckPortFree(const std::string& address, int port) {
 }
 
 IoThread::IoThread(ServerContext* server, std::unique_ptr<EventLoop> loop)
-    : server_(server), loop_(std::move(loop)), get_spec_(CommandTable::Get().Find("get")) {
+    : server_(server),
+      loop_(std::move(loop)),
+      get_spec_(CommandTable::Get().Find("get")),
+      get_view_(server->db, 0) {
   loop_->SetBeforeSleep([this] { BeforeSleep(); });
   loop_->SetTimer(1000, [this] { OnTimer(); });
 }
@@ -325,7 +330,7 @@ void IoThread::ProcessInput(Client* c) {
     }
     if (!Dispatch(c)) break;
     c->has_held = false;
-    c->held.clear();
+    c->parser.Recycle(&c->held);
   }
   if (c->in_pos == c->in.size()) {
     c->in.clear();
@@ -339,7 +344,7 @@ void IoThread::ProcessInput(Client* c) {
 
 bool IoThread::Dispatch(Client* c) {
   std::vector<std::string>& argv = c->held;
-  const CommandSpec* spec = CommandTable::Get().Find(argv[0]);
+  const CommandSpec* spec = FindCommand(argv[0]);
   const bool idle = c->pending() == 0;
   auto reject = [&](const std::string& error) {
     if (!idle) return false;
@@ -405,7 +410,8 @@ bool IoThread::Dispatch(Client* c) {
       return false;
     }
     server_->stats.total_commands.fetch_add(1, std::memory_order_relaxed);
-    gets_.push_back({c, std::move(argv[1])});
+    gets_.push_back({c, get_key_bytes_.size(), argv[1].size()});
+    get_key_bytes_.append(argv[1]);
     ++c->pending_gets;
     return true;
   }
@@ -423,6 +429,18 @@ bool IoThread::Dispatch(Client* c) {
     RunInline(c, spec, argv);
   }
   return true;
+}
+
+const CommandSpec* IoThread::FindCommand(std::string_view name) {
+  // Longer than any command: not worth remembering.
+  if (name.size() > sizeof(last_command_name_)) return CommandTable::Get().Find(name);
+  if (name.size() != last_command_size_ ||
+      std::memcmp(name.data(), last_command_name_, name.size()) != 0) {
+    last_command_spec_ = CommandTable::Get().Find(name);
+    std::memcpy(last_command_name_, name.data(), name.size());
+    last_command_size_ = name.size();
+  }
+  return last_command_spec_;
 }
 
 void IoThread::RunInline(Client* c, const CommandSpec* spec, std::vector<std::string>& argv) {
@@ -507,24 +525,35 @@ void IoThread::BeforeSleep() {
 
 void IoThread::RunGetBatch() {
   while (!gets_.empty()) {
-    // The batch's vectors are members that keep their capacity, and so do the value strings
-    // MultiGet fills: a steady stream of batches allocates nothing here.
     get_batch_.swap(gets_);
     gets_.clear();
+    get_batch_key_bytes_.swap(get_key_bytes_);
+    get_key_bytes_.clear();
     get_keys_.clear();
-    for (const PendingGet& g : get_batch_) get_keys_.push_back(g.key);
-    ReadView view(server_->db, NowMs());
-    view.MultiGetStored(get_keys_, &get_values_, &get_statuses_);
+    for (const PendingGet& g : get_batch_) {
+      get_keys_.emplace_back(get_batch_key_bytes_.data() + g.key_offset, g.key_size);
+    }
+    const size_t n = get_batch_.size();
+    while (get_values_.size() > n) {
+      get_spare_values_.push_back(std::move(get_values_.back()));
+      get_values_.pop_back();
+    }
+    while (get_values_.size() < n && !get_spare_values_.empty()) {
+      get_values_.push_back(std::move(get_spare_values_.back()));
+      get_spare_values_.pop_back();
+    }
+    get_view_.set_now_ms(NowMs());
+    get_view_.MultiGetStored(get_keys_, &get_values_, &get_statuses_);
     ServerStats& st = server_->stats;
     st.multiget_batches.fetch_add(1, std::memory_order_relaxed);
     st.multiget_keys.fetch_add(get_batch_.size(), std::memory_order_relaxed);
     uint64_t hits = 0;
     const uint64_t limit = server_->runtime.output_buffer_limit();
-    std::vector<Client*> touched;
+    get_clients_.clear();
     for (size_t i = 0; i < get_batch_.size(); ++i) {
       Client* c = get_batch_[i].client;
       --c->pending_gets;
-      if (touched.empty() || touched.back() != c) touched.push_back(c);
+      if (get_clients_.empty() || get_clients_.back() != c) get_clients_.push_back(c);
       if (c->closed) continue;
       if (limit > 0 && c->out.size() - c->out_pos > limit) {
         CloseClient(c, /*reset=*/true);  // over the output limit before it could even write
@@ -547,11 +576,31 @@ void IoThread::RunGetBatch() {
     st.keyspace_hits.fetch_add(hits, std::memory_order_relaxed);
     st.keyspace_misses.fetch_add(get_batch_.size() - hits, std::memory_order_relaxed);
     get_batch_.clear();
+    // The value buffers stay for the next batch, up to kMaxKeptValueBytes in all.
+    size_t kept = 0;
+    auto keep = [&kept](const std::string& v) {
+      if (v.capacity() <= std::string().capacity()) return false;  // no buffer of its own
+      if (kept + v.capacity() > kMaxKeptValueBytes) return false;
+      kept += v.capacity();
+      return true;
+    };
     for (std::string& v : get_values_) {
-      if (v.capacity() > kMaxKeptValueBytes) std::string().swap(v);  // one huge value
+      if (!keep(v)) std::string().swap(v);
     }
-    QueueExpiredDeletes(view.TakeExpired());
-    for (Client* c : touched) Resume(c);
+    size_t spares = 0;
+    for (size_t j = 0; j < get_spare_values_.size(); ++j) {
+      if (!keep(get_spare_values_[j])) continue;
+      if (j != spares) get_spare_values_[spares] = std::move(get_spare_values_[j]);
+      ++spares;
+    }
+    get_spare_values_.resize(spares);
+    if (get_batch_key_bytes_.capacity() > kMaxKeptKeyBytes) {
+      std::string().swap(get_batch_key_bytes_);
+    }
+    QueueExpiredDeletes(get_view_.TakeExpired());
+    // Resume adds no GETs to a batch being answered (they go to gets_) and never runs one,
+    // so get_clients_ stays as it is while it is walked.
+    for (Client* c : get_clients_) Resume(c);
   }
 }
 

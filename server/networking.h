@@ -60,9 +60,11 @@ class IoThread {
   struct Client;
   class Listener;
   class Group;
+  // A GET waiting for the read batch; its key lies in the batch's key buffer.
   struct PendingGet {
     Client* client;
-    std::string key;
+    size_t key_offset;
+    size_t key_size;
   };
 
   void Accept(int listen_fd);
@@ -71,6 +73,9 @@ class IoThread {
   void ProcessInput(Client* c);
   // Runs or routes the client's held command. False if it must wait for pending work.
   bool Dispatch(Client* c);
+  // CommandTable::Find, remembering the last name as sent: a pipeline repeats one command,
+  // and comparing a few bytes is cheaper than lower-casing and hashing them.
+  const CommandSpec* FindCommand(std::string_view name);
   void RunInline(Client* c, const CommandSpec* spec, std::vector<std::string>& argv);
   void QueueWrite(Client* c, const CommandSpec* spec, std::vector<std::string> argv,
                   std::vector<std::vector<std::string>> tx, bool exec);
@@ -98,14 +103,26 @@ class IoThread {
   const CommandSpec* const get_spec_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<Client*, std::unique_ptr<Client>> clients_;
+  // FindCommand's last name, as sent (a size above the buffer's: none yet), and its spec.
+  char last_command_name_[32];
+  size_t last_command_size_ = sizeof(last_command_name_) + 1;
+  const CommandSpec* last_command_spec_ = nullptr;
   std::vector<Client*> flush_list_;
   std::vector<Client*> closed_;
   std::vector<PendingGet> gets_;  // GETs dispatched since the last RunGetBatch
-  // RunGetBatch's working set, kept between batches for its capacity.
+  std::string get_key_bytes_;     // their keys, one after another
+  // RunGetBatch's working set, kept between batches for its capacity: with it, a steady
+  // stream of GETs allocates nothing per key from parsing to reply.
   std::vector<PendingGet> get_batch_;
+  std::string get_batch_key_bytes_;
   std::vector<std::string_view> get_keys_;
   std::vector<std::string> get_values_;
   std::vector<Status> get_statuses_;
+  std::vector<Client*> get_clients_;  // the batch's clients, to resume after the replies
+  // Value strings parked while a batch is smaller than an earlier one: DB::MultiGet sizes
+  // get_values_ to each batch, which would free the buffers past its end.
+  std::vector<std::string> get_spare_values_;
+  ReadView get_view_;
   std::unique_ptr<Group> group_;
   std::thread thread_;
 };

@@ -128,6 +128,22 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* words) {
   }
 }
 
+void RespParser::Recycle(std::vector<std::string>* argv) {
+  // Bounded so that a client's spare buffers stay within about 2 KiB: commands this small
+  // (GET, SET of short values, pipelined by the thousand) are where an allocation per
+  // argument shows; a large argument's allocation is small next to its bytes.
+  constexpr size_t kMaxSpareArgs = 8;
+  constexpr size_t kMaxSpareBytes = 256;
+  for (std::string& arg : *argv) {
+    if (spare_.size() >= kMaxSpareArgs) break;
+    // Only heap buffers are worth keeping; short strings live inside the object anyway.
+    if (arg.capacity() > kMaxSpareBytes || arg.capacity() <= std::string().capacity()) continue;
+    arg.clear();
+    spare_.push_back(std::move(arg));
+  }
+  argv->clear();
+}
+
 RespParser::Result RespParser::Fail(std::string message) {
   state_ = State::kError;
   error_ = "ERR Protocol error: " + std::move(message);
@@ -205,7 +221,22 @@ RespParser::Result RespParser::Parse(std::string_view* input, std::vector<std::s
           return Fail("unauthenticated bulk length");
         }
         input->remove_prefix(cr + 2);
-        args_.emplace_back();
+        if (spare_.empty()) {
+          args_.emplace_back();
+        } else {
+          args_.push_back(std::move(spare_.back()));
+          spare_.pop_back();
+        }
+        if (static_cast<int64_t>(input->size()) >= len + 2) {
+          // The whole bulk and its CRLF are here (the usual case): take it in one step.
+          args_.back().assign(input->data(), static_cast<size_t>(len));
+          input->remove_prefix(static_cast<size_t>(len) + 2);
+          if (--args_left_ > 0) break;
+          state_ = State::kStart;
+          argv->swap(args_);
+          args_.clear();
+          return Result::kCommand;
+        }
         // Reserve only what has arrived: memory follows the bytes, not the announcement.
         args_.back().reserve(static_cast<size_t>(std::min<int64_t>(len, input->size())));
         bulk_left_ = len + 2;

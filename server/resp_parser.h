@@ -58,6 +58,11 @@ class RespParser {
   // bytes. Empty requests (`*0`, blank lines) are skipped.
   Result Parse(std::string_view* input, std::vector<std::string>* argv);
 
+  // Takes back the arguments of a command the caller is done with (leaving *argv empty): a
+  // few short ones are kept, and later commands' arguments reuse their buffers instead of
+  // allocating one each (a key of 16 bytes or more does not fit a std::string's own space).
+  void Recycle(std::vector<std::string>* argv);
+
   // The error message of the last kError, without the leading '-' or trailing CRLF, e.g.
   // "ERR Protocol error: invalid bulk length".
   const std::string& error() const { return error_; }
@@ -77,6 +82,7 @@ class RespParser {
   int64_t args_left_ = 0;  // bulks still to read in this multibulk request
   int64_t bulk_left_ = 0;  // bytes (plus the CRLF) of the current bulk still to read
   std::vector<std::string> args_;
+  std::vector<std::string> spare_;  // emptied arguments handed back by Recycle
   std::string error_;
 };
 

@@ -316,6 +316,83 @@ TEST_F(DBBasicTest, MultiGetMatchesGet) {
   }
 }
 
+// MultiGet sorts its keys by the bytes after the prefix they all share; keys that are prefixes
+// of each other, differ only past that window, or hold bytes >= 0x80 must still come out in
+// bytewise order, or a level's tables would be asked for the wrong keys.
+TEST_F(DBBasicTest, MultiGetSortsKeysSharingPrefixes) {
+  options_.write_buffer_size = 16 << 10;
+  options_.target_file_size_base = 4 << 10;
+  Open();
+  const std::string prefix = "user:00000000:";
+  std::vector<std::string> stored;
+  for (int i = 0; i < 600; ++i) {
+    std::string k = prefix + Key(i);
+    if (i % 5 == 0) k += std::string(9, '\0');  // same window as Key(i), longer
+    if (i % 7 == 0) k += "\xff\x80";
+    stored.push_back(k);
+  }
+  stored.push_back(prefix);
+  stored.push_back(prefix + std::string(1, '\0'));
+  stored.push_back(prefix + std::string(2, '\0'));
+  for (const std::string& k : stored) ASSERT_OK(Put(k, "v:" + k));
+  ASSERT_OK(db_->CompactRange(nullptr, nullptr));
+  int files = 0;
+  for (int level = 1; level < options_.num_levels; ++level) files += FilesAt(level);
+  ASSERT_GT(files, 2);
+  for (int i = 0; i < 600; i += 4) ASSERT_OK(Put(stored[i], "new"));  // some in the memtable
+  std::vector<std::string> names = stored;
+  for (int i = 0; i < 600; i += 9) names.push_back(prefix + Key(i) + "x");  // absent
+  Random rnd(301);
+  for (size_t i = names.size(); i > 1; --i) {
+    std::swap(names[i - 1], names[rnd.Uniform(static_cast<uint32_t>(i))]);
+  }
+  const std::vector<Slice> keys(names.begin(), names.end());
+  std::vector<std::string> values;
+  std::vector<Status> statuses;
+  db_->MultiGet(ReadOptions(), keys, &values, &statuses);
+  ASSERT_EQ(keys.size(), values.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string expected = Get(names[i]);
+    if (expected == "NOT_FOUND") {
+      EXPECT_TRUE(statuses[i].IsNotFound()) << i << " " << statuses[i].ToString();
+      EXPECT_EQ("", values[i]);
+    } else {
+      ASSERT_OK(statuses[i]);
+      EXPECT_EQ(expected, values[i]) << i;
+    }
+  }
+}
+
+// A caller may pass the same vectors again (the server does, batch after batch): every value
+// is replaced, a missing key's is empty, and the vectors are sized to the new keys.
+TEST_F(DBBasicTest, MultiGetReusesTheCallersVectors) {
+  Open();
+  ASSERT_OK(Put("a", std::string(100, 'a')));
+  ASSERT_OK(Put("b", "short"));
+  std::vector<std::string> values(5, std::string(200, 'x'));
+  std::vector<Status> statuses(5, Status::Corruption("stale"));
+  const std::vector<Slice> first = {"a", "missing", "b"};
+  db_->MultiGet(ReadOptions(), first, &values, &statuses);
+  ASSERT_EQ(3u, values.size());
+  ASSERT_EQ(3u, statuses.size());
+  ASSERT_OK(statuses[0]);
+  EXPECT_EQ(std::string(100, 'a'), values[0]);
+  EXPECT_TRUE(statuses[1].IsNotFound());
+  EXPECT_EQ("", values[1]);
+  ASSERT_OK(statuses[2]);
+  EXPECT_EQ("short", values[2]);
+  ASSERT_OK(db_->Flush(FlushOptions()));
+  const std::vector<Slice> second = {"missing", "b", "a", "b"};  // from a table this time
+  db_->MultiGet(ReadOptions(), second, &values, &statuses);
+  ASSERT_EQ(4u, values.size());
+  EXPECT_TRUE(statuses[0].IsNotFound());
+  EXPECT_EQ("", values[0]);
+  EXPECT_EQ("short", values[1]);
+  EXPECT_EQ(std::string(100, 'a'), values[2]);
+  EXPECT_EQ("short", values[3]);
+  for (int i = 1; i < 4; ++i) ASSERT_OK(statuses[i]);
+}
+
 TEST_F(DBBasicTest, WriteBatchIsAtomicAndConcurrentWritersAllLand) {
   Open();
   std::vector<std::thread> threads;

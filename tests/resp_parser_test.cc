@@ -192,6 +192,53 @@ TEST(RespParserTest, AnnouncedBulkReservesOnlyWhatArrives) {
   EXPECT_TRUE(v2.empty());
 }
 
+// A server hands each command's arguments back (Recycle) and parses the next into the same
+// vector; the recycled buffers must never leak old bytes into new arguments, whatever their
+// sizes, however the bytes are split.
+TEST(RespParserTest, RecycledArgumentsAreReused) {
+  std::string input;
+  std::vector<Args> expected;
+  for (int i = 0; i < 30; ++i) {
+    Args a{"SET", "key:" + std::to_string(i * 1000003), std::string((i * 37) % 300, 'a' + i % 26)};
+    if (i % 4 == 0) a = {"GET", std::string(i, 'k')};
+    if (i % 9 == 0) a = {"MSET", "k1", std::string(40, 'v'), "k2", "", "k3", std::string(600, 'w')};
+    input += Multibulk(a);
+    expected.push_back(a);
+  }
+  for (size_t step : {1, 5, 33, 100000}) {
+    RespParser parser;
+    std::vector<Args> out;
+    std::string buffer;
+    Args argv;
+    for (size_t pos = 0; pos < input.size(); pos += step) {
+      buffer.append(input, pos, step);
+      std::string_view view(buffer);
+      while (parser.Parse(&view, &argv) == RespParser::Result::kCommand) {
+        out.push_back(argv);
+        parser.Recycle(&argv);
+        EXPECT_TRUE(argv.empty());
+      }
+      buffer.erase(0, buffer.size() - view.size());
+    }
+    EXPECT_EQ(out, expected) << "step " << step;
+  }
+
+  // A recycled buffer is what the next command's arguments are built in.
+  RespParser parser;
+  const std::string key(40, 'k');
+  std::string one = Multibulk({"GET", key});
+  std::string_view view(one);
+  Args argv;
+  ASSERT_EQ(parser.Parse(&view, &argv), RespParser::Result::kCommand);
+  const char* buffer = argv[1].data();
+  parser.Recycle(&argv);
+  std::string two = Multibulk({"GET", std::string(30, 'z')});
+  view = two;
+  ASSERT_EQ(parser.Parse(&view, &argv), RespParser::Result::kCommand);
+  EXPECT_TRUE(argv[0].data() == buffer || argv[1].data() == buffer);
+  EXPECT_EQ(argv, (Args{"GET", std::string(30, 'z')}));
+}
+
 TEST(RespParserTest, ParseInt64Strict) {
   int64_t v = 0;
   EXPECT_TRUE(ParseInt64Strict("0", &v));

@@ -253,6 +253,45 @@ class PipelineAndTransactionTest(SharedServerTest):
         self.assertEqual(res[1::3], [str(i).encode() for i in range(2000)])
         self.assertEqual(res[-1], 2000)
 
+    def test_pipelined_gets_never_see_stale_values(self):
+        # Pipelined GETs share buffers from batch to batch (value strings, argument strings,
+        # the last command name looked up): a reply must never carry a byte of an earlier one.
+        r = self.r
+        r.set("big", "b" * 5000)
+        r.set("small", "s")
+        r.set("soon", "x" * 300, px=200)
+
+        def encode(*args):
+            out = b"*%d\r\n" % len(args)
+            for a in args:
+                a = a if isinstance(a, bytes) else a.encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            return out
+
+        raw = Raw(self.server.port)
+        rounds = [
+            ["big"] * 40 + ["soon"] * 3 + ["small"] * 5,
+            ["missing"] * 30 + ["small"] * 10,
+            ["small", "missing", "big"] * 20,
+            ["k" * 300, "small"],
+        ]
+        for names in rounds:
+            raw.send(b"".join(encode(["GET", "get", "GeT"][i % 3], k) for i, k in enumerate(names)))
+            values = {"big": b"b" * 5000, "small": b"s", "soon": b"x" * 300}
+            self.assertEqual([raw.reply() for _ in names], [values.get(k) for k in names])
+        time.sleep(0.3)  # "soon" expires: NotFound where its value stood
+        raw.send(encode("GET", "soon") + encode("GET", "small"))
+        self.assertEqual([raw.reply(), raw.reply()], [None, b"s"])
+        # Unknown and over-long names between GETs are unknown, whatever came before.
+        raw.send(encode("GET", "small") + encode("GEX", "small") + encode("get", "small") +
+                 encode("G" * 40, "small") + encode("GET", "small"))
+        replies = [raw.reply() for _ in range(5)]
+        self.assertEqual([replies[0], replies[2], replies[4]], [b"s"] * 3)
+        for reply in (replies[1], replies[3]):
+            self.assertIsInstance(reply, Exception)
+            self.assertTrue(reply.args[0].startswith("ERR unknown command"), reply.args[0])
+        raw.close()
+
     def test_write_batch_reads_its_own_writes(self):
         # Sent in one piece, these writes land in one write batch: each read-modify-write
         # must see the updates before it in that batch (WriteView's index of its own log).
