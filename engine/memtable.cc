@@ -33,16 +33,8 @@ inline Slice GetLengthPrefixed(const char* p) {
   return Slice(p, len);
 }
 
-// The first 8 bytes of a user key as a big-endian integer, zero-padded. If two prefixes
-// differ, their first differing byte is a real byte of both keys or the end of the shorter
-// key (a zero pad against a nonzero byte, the shorter key being a prefix of the longer), so
-// the integers order the keys as bytewise comparison does.
 inline uint64_t UserKeyPrefix(const Slice& user_key) {
-  uint8_t bytes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::memcpy(bytes, user_key.data(), user_key.size() < 8 ? user_key.size() : 8);
-  uint64_t prefix = 0;
-  for (uint8_t b : bytes) prefix = (prefix << 8) | b;
-  return prefix;
+  return OrderPrefix64(user_key.data(), user_key.size());
 }
 
 inline SequenceNumber ExtractSequence(const Slice& internal_key) {
@@ -163,6 +155,11 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& user_key, co
 }
 
 bool MemTable::Get(const Slice& lookup_internal_key, std::string* value, Status* s) const {
+  // An empty memtable (the usual state of one just switched in, and of a read-mostly DB) would
+  // still cost a cache miss on its bucket array. Safe without a lock: an entry the lookup's
+  // sequence covers was counted before the writer published that sequence (release), which
+  // the reader loaded (acquire) before calling.
+  if (num_entries_.load(std::memory_order_relaxed) == 0) return false;
   const Slice user_key = ExtractUserKey(lookup_internal_key);
   const SequenceNumber snapshot = ExtractSequence(lookup_internal_key);
   const uint64_t hash = Hash64(user_key);

@@ -101,16 +101,36 @@ Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* val
     missed_l0 = true;
   }
   if (missed_l0 && misses != nullptr) misses->RecordMiss(0, user_key);
+  const uint64_t key_prefix = OrderPrefix64(user_key.data(), user_key.size());
   for (int level = 1; level < kNumLevels && state == State::kMissing; ++level) {
     const FileList& files = files_[level];
-    const size_t index = FindFile(files, lookup_key);
-    if (index == files.size() || BeforeFile(user_key, *files[index])) continue;
+    const size_t index = FindTableFor(level, lookup_key, user_key, key_prefix);
+    if (index == files.size()) continue;
     Status s = search(*files[index]);
     if (!s.ok()) return s;
     if (state == State::kMissing && misses != nullptr) misses->RecordMiss(level, user_key);
   }
   if (state == State::kFound) return Status::OK();
   return Status::NotFound(Slice());
+}
+
+size_t Version::FindTableFor(int level, const Slice& lookup_key, const Slice& user_key,
+                             uint64_t key_prefix) const {
+  const FileList& files = files_[level];
+  const std::vector<uint64_t>& largest = largest_prefix_[level];
+  // The first file whose largest key is >= the lookup key: those with a smaller largest prefix
+  // end before it, those with a larger one after it; only equal prefixes need the keys.
+  size_t index = static_cast<size_t>(std::lower_bound(largest.begin(), largest.end(), key_prefix) -
+                                     largest.begin());
+  while (index < files.size() && largest[index] == key_prefix &&
+         CompareInternalKeys(files[index]->largest, lookup_key) < 0) {
+    ++index;
+  }
+  if (index == files.size()) return index;
+  const uint64_t smallest = smallest_prefix_[level][index];
+  const bool before = key_prefix != smallest ? key_prefix < smallest
+                                             : BeforeFile(user_key, *files[index]);
+  return before ? files.size() : index;
 }
 
 void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
@@ -337,6 +357,13 @@ class VersionSet::Builder {
         const int r = CompareInternalKeys(a->smallest, b->smallest);
         return r != 0 ? r < 0 : a->number < b->number;
       });
+      v->smallest_prefix_[level].clear();
+      v->largest_prefix_[level].clear();
+      for (const auto& f : out) {
+        const Slice smallest = UserKeyOf(f->smallest), largest = UserKeyOf(f->largest);
+        v->smallest_prefix_[level].push_back(OrderPrefix64(smallest.data(), smallest.size()));
+        v->largest_prefix_[level].push_back(OrderPrefix64(largest.data(), largest.size()));
+      }
       for (size_t i = 1; i < out.size(); ++i) {
         if (CompareInternalKeys(out[i - 1]->largest, out[i]->smallest) >= 0) {
           return Status::Corruption(

@@ -113,7 +113,17 @@ class Version {
   friend class VersionSet;
   Version() = default;
 
+  // For Get's search of a level deeper than 0: the index of the table that may hold
+  // user_key (whose 8-byte order prefix is key_prefix), or files_[level].size() if none can.
+  size_t FindTableFor(int level, const Slice& lookup_key, const Slice& user_key,
+                      uint64_t key_prefix) const;
+
   FileList files_[kNumLevels];
+  // Per level deeper than 0, the OrderPrefix64 of each file's smallest and largest user key,
+  // in file order: a point lookup searches these contiguous integers and reads a file's key
+  // strings (each a cache miss of its own) only on a tie.
+  std::vector<uint64_t> smallest_prefix_[kNumLevels];
+  std::vector<uint64_t> largest_prefix_[kNumLevels];
   double compaction_score_[kNumLevels] = {};
   uint64_t pending_compaction_bytes_ = 0;
 };

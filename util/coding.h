@@ -51,6 +51,20 @@ inline uint64_t DecodeBigEndian64(const char* p) {
   return __builtin_bswap64(DecodeFixed64(p));
 }
 
+// The first 8 bytes of a byte string as a big-endian integer, zero-padded when shorter. If two
+// strings' prefixes differ, their first differing byte is a real byte of both or the end of the
+// shorter one (a zero pad against a nonzero byte, the shorter string being a prefix of the
+// longer), so the integers order the strings as bytewise comparison does; equal integers
+// decide nothing. Lets sorted searches compare integers and touch the bytes only on ties.
+inline uint64_t OrderPrefix64(const char* data, size_t size) {
+  if (size >= 8) return DecodeBigEndian64(data);
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    prefix = (prefix << 8) | (i < size ? static_cast<uint8_t>(data[i]) : 0);
+  }
+  return prefix;
+}
+
 void PutFixed32(std::string* dst, uint32_t v);
 void PutFixed64(std::string* dst, uint64_t v);
 void PutVarint32(std::string* dst, uint32_t v);
