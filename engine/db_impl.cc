@@ -65,12 +65,8 @@ void SortByUserKey(std::vector<MultiGetKey*>* keys) {
   std::vector<Sortable> sorted;
   sorted.reserve(keys->size());
   for (MultiGetKey* k : *keys) {
-    const Slice& u = k->user_key;
-    uint64_t order = 0;
-    for (size_t i = shared; i < shared + 8; ++i) {
-      order = (order << 8) | (i < u.size() ? static_cast<uint8_t>(u[i]) : 0);
-    }
-    sorted.push_back({order, k});
+    const Slice& u = k->user_key;  // at least `shared` bytes long
+    sorted.push_back({OrderPrefix64(u.data() + shared, u.size() - shared), k});
   }
   std::sort(sorted.begin(), sorted.end(), [](const Sortable& a, const Sortable& b) {
     if (a.order != b.order) return a.order < b.order;

@@ -116,7 +116,8 @@ void MemTable::Unref() {
 }
 
 size_t MemTable::ApproximateMemoryUsage() const {
-  return arena_.MemoryUsage() + node_arena_.MemoryUsage() + (bucket_mask_ + 1) * sizeof(std::atomic<HashNode*>);
+  return arena_.MemoryUsage() + node_arena_.MemoryUsage() +
+         (bucket_mask_ + 1) * sizeof(std::atomic<HashNode*>);
 }
 
 std::unique_ptr<Iterator> MemTable::NewIterator() {

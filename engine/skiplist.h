@@ -174,11 +174,6 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreater
   Node* known_not_less = nullptr;
   while (true) {
     Node* next = x->Next(level);
-    if (next != nullptr && next != known_not_less) {
-      // A search misses the cache about once per node it visits: start loading the node after
-      // next while next's key is compared.
-      __builtin_prefetch(next->RelaxedNext(level));
-    }
     if (next != nullptr && next != known_not_less && compare_(next->key, target) < 0) {
       x = next;
     } else {
