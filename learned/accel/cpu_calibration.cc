@@ -105,19 +105,11 @@ CpuCurve TimeCurve(const CalibrationOptions& o, uint64_t pool, Eval&& eval) {
   return curve;
 }
 
-std::vector<uint64_t> IntegerKeys(const CalibrationOptions& o) {
-  return CalibrationKeys(o.dataset, o.model_keys, o.seed);
-}
-
-std::vector<uint64_t> IntegerProbes(const std::vector<uint64_t>& keys, uint64_t n, uint64_t seed) {
-  return CalibrationProbes(keys, n, seed);
-}
-
 CpuCurve CalibrateRmi(const CalibrationOptions& o, const std::vector<uint64_t>& keys) {
   std::vector<uint64_t> copy = keys;
   std::unique_ptr<Rmi> rmi = RmiBuilder(RmiOptions(), std::move(copy)).Finish();
   const std::vector<uint64_t> probes =
-      IntegerProbes(keys, std::min(o.probe_pool, o.max_batch), o.seed + 1);
+      CalibrationProbes(keys, std::min(o.probe_pool, o.max_batch), o.seed + 1);
   const Rmi* model = rmi.get();
   return TimeCurve(o, probes.size(), [&](uint64_t i) {
     const SearchBound b = model->Lookup(probes[i]);
@@ -126,18 +118,9 @@ CpuCurve CalibrateRmi(const CalibrationOptions& o, const std::vector<uint64_t>& 
 }
 
 CpuCurve CalibrateGrid(const CalibrationOptions& o, const std::vector<uint64_t>& keys) {
-  const uint64_t span = keys.back() - keys.front();
-  // About four cells per key, as a table's grid would have.
-  int shift = 0;
-  while (shift < 63 &&
-         (span >> shift) >= std::min<uint64_t>(GridClassifier::kMaxCells / 2, 4 * keys.size())) {
-    ++shift;
-  }
-  const std::vector<uint64_t> negatives = IntegerProbes(keys, 20000, o.seed + 2);
-  std::unique_ptr<GridClassifier> grid =
-      GridClassifier::Train(KeyMapper(), keys, negatives, shift, 2);
+  std::unique_ptr<GridClassifier> grid = CalibrationGrid(keys, o.seed);
   const std::vector<uint64_t> probes =
-      IntegerProbes(keys, std::min(o.probe_pool, o.max_batch), o.seed + 3);
+      CalibrationProbes(keys, std::min(o.probe_pool, o.max_batch), o.seed + 3);
   // The classifier scores byte keys: 8-byte big-endian strings, stored back to back.
   std::string flat(probes.size() * 8, '\0');
   for (size_t i = 0; i < probes.size(); ++i) EncodeBigEndian64(&flat[i * 8], probes[i]);
@@ -155,17 +138,9 @@ std::vector<std::string> StringProbes(const CalibrationOptions& o) {
 }
 
 CpuCurve CalibrateNgram(const CalibrationOptions& o, const std::vector<std::string>& probes) {
-  const size_t train = std::min<size_t>(probes.size(), 5000);
-  std::vector<std::string> pos_keys = GenerateSortedKeys(Dataset::kUrl, train, o.seed + 6);
-  std::vector<std::string> neg_keys =
-      GenerateAbsentKeys(Dataset::kUrl, pos_keys, train, o.seed + 7);
-  std::vector<Slice> pos(pos_keys.begin(), pos_keys.end());
-  std::vector<Slice> neg(neg_keys.begin(), neg_keys.end());
-  NgramTrainOptions train_options;
-  train_options.epochs = 1;  // weights do not change the cost of a score
-  std::vector<std::unique_ptr<NgramClassifier>> models =
-      NgramClassifier::Train(pos, neg, train_options, {WeightBits::k8});
-  const NgramClassifier* model = models.front().get();
+  std::unique_ptr<NgramClassifier> ngram =
+      CalibrationNgram(std::min<size_t>(probes.size(), 5000), o.seed);
+  const NgramClassifier* model = ngram.get();
   return TimeCurve(o, probes.size(), [&](uint64_t i) {
     return static_cast<uint64_t>(model->Score(Slice(probes[i])));
   });
@@ -343,7 +318,7 @@ Status CalibrateCpu(const CalibrationOptions& o, CpuCalibration* result) {
   };
   std::vector<uint64_t> keys;
   if (wants(ModelKind::kRmi) || wants(ModelKind::kGrid) || wants(ModelKind::kRmiTraining)) {
-    keys = IntegerKeys(o);
+    keys = CalibrationKeys(o.dataset, o.model_keys, o.seed);
   }
   if (wants(ModelKind::kRmi)) done(ModelKind::kRmi, CalibrateRmi(o, keys));
   if (wants(ModelKind::kGrid)) done(ModelKind::kGrid, CalibrateGrid(o, keys));
@@ -381,6 +356,27 @@ std::vector<std::string> CalibrationStrings(uint64_t n, uint64_t seed) {
   Random rnd(seed + 1);
   for (size_t i = keys.size(); i > 1; --i) std::swap(keys[i - 1], keys[rnd.Uniform64(i)]);
   return keys;
+}
+
+std::unique_ptr<GridClassifier> CalibrationGrid(const std::vector<uint64_t>& keys, uint64_t seed) {
+  const uint64_t span = keys.back() - keys.front();
+  int shift = 0;
+  while (shift < 63 &&
+         (span >> shift) >= std::min<uint64_t>(GridClassifier::kMaxCells / 2, 4 * keys.size())) {
+    ++shift;
+  }
+  return GridClassifier::Train(KeyMapper(), keys, CalibrationProbes(keys, 20000, seed + 2), shift,
+                               2);
+}
+
+std::unique_ptr<NgramClassifier> CalibrationNgram(size_t train, uint64_t seed) {
+  std::vector<std::string> pos_keys = GenerateSortedKeys(Dataset::kUrl, train, seed + 6);
+  std::vector<std::string> neg_keys = GenerateAbsentKeys(Dataset::kUrl, pos_keys, train, seed + 7);
+  std::vector<Slice> pos(pos_keys.begin(), pos_keys.end());
+  std::vector<Slice> neg(neg_keys.begin(), neg_keys.end());
+  NgramTrainOptions train_options;
+  train_options.epochs = 1;
+  return std::move(NgramClassifier::Train(pos, neg, train_options, {WeightBits::k8}).front());
 }
 
 }  // namespace learnkv::accel

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "learned/accel/cost_model.h"
+#include "learned/filter_classifier.h"
 #include "learnkv/env.h"
 #include "learnkv/status.h"
 #include "util/datasets.h"
@@ -115,8 +116,14 @@ std::vector<uint64_t> CalibrationKeys(Dataset dataset, uint64_t n, uint64_t seed
 // n probes of those keys, half present, half uniform in [front, back], in random order;
 std::vector<uint64_t> CalibrationProbes(const std::vector<uint64_t>& keys, uint64_t n,
                                         uint64_t seed);
-// n URL-like strings in random order (the n-gram classifier's and the MLP's input).
+// n URL-like strings in random order (the n-gram classifier's and the MLP's input);
 std::vector<std::string> CalibrationStrings(uint64_t n, uint64_t seed);
+// the grid classifier over `keys` (about four cells per key, as a table's grid would have),
+// trained against CalibrationProbes(keys, 20000, seed + 2);
+std::unique_ptr<GridClassifier> CalibrationGrid(const std::vector<uint64_t>& keys, uint64_t seed);
+// the n-gram classifier, trained for one epoch (weights do not change the cost of a score) on
+// `train` URL keys and as many absent ones.
+std::unique_ptr<NgramClassifier> CalibrationNgram(size_t train, uint64_t seed);
 
 }  // namespace learnkv::accel
 

@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "learned/accel/cpu_calibration.h"
 #include "learned/accel/cuda/cuda_device.h"
 #include "learned/accel/cuda/model_images.h"
 #include "learned/accel/mlp.h"
 #include "learned/filter_classifier.h"
 #include "learned/key_mapping.h"
 #include "learned/rmi.h"
-#include "util/coding.h"
 #include "util/datasets.h"
 #include "util/random.h"
 
@@ -38,11 +38,7 @@ const std::vector<uint64_t> kBatchSizes = {1, 2, 31, 1000, 65536, 300007};
 const std::vector<uint32_t> kChunks = {1, 3, 16};
 
 std::vector<uint64_t> IntegerKeys(Dataset d, size_t n, uint64_t seed) {
-  std::vector<uint64_t> keys;
-  for (const std::string& k : GenerateSortedKeys(d, n, seed)) {
-    keys.push_back(DecodeBigEndian64(k.data()));
-  }
-  return keys;
+  return CalibrationKeys(d, n, seed);
 }
 
 std::vector<uint64_t> Probes(const std::vector<uint64_t>& keys, size_t n, uint64_t seed) {
@@ -63,6 +59,25 @@ std::vector<std::string> StringProbes(size_t n, uint64_t seed) {
     keys[i] = std::string(rnd.Uniform(400), static_cast<char>(rnd.Uniform(256)));
   }
   return keys;
+}
+
+// For every batch size in `sizes` and every pipeline chunk count, scores the first n items
+// with run(n, options, out) and expects item i's score to be expected(i).
+template <typename Run, typename Expected>
+void ExpectEveryBatchScores(const std::vector<uint64_t>& sizes, Run run, Expected expected,
+                            const std::string& what) {
+  for (uint64_t n : sizes) {
+    for (uint32_t chunks : kChunks) {
+      ExecuteOptions eo;
+      eo.chunks = chunks;
+      std::vector<int32_t> out(n);
+      ASSERT_TRUE(run(n, eo, out.data()).ok());
+      for (uint64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(out[i], expected(i))
+            << what << " n=" << n << " chunks=" << chunks << " item " << i;
+      }
+    }
+  }
 }
 
 TEST_F(AccelCudaTest, RmiBoundsEqualLookup) {
@@ -114,18 +129,12 @@ TEST_F(AccelCudaTest, NgramScoresEqualScore) {
       std::unique_ptr<CudaModel> model;
       ASSERT_TRUE(gpu_->UploadClassifier(*c, &model).ok());
       EXPECT_EQ(model->kind(), ModelKind::kNgram);
-      for (uint64_t n : kBatchSizes) {
-        for (uint32_t chunks : kChunks) {
-          ExecuteOptions eo;
-          eo.chunks = chunks;
-          std::vector<int32_t> out(n);
-          ASSERT_TRUE(gpu_->ScoreStrings(*model, slices.data(), n, out.data(), eo, nullptr).ok());
-          for (uint64_t i = 0; i < n; ++i) {
-            ASSERT_EQ(out[i], c->Score(slices[i]))
-                << c->Describe() << " n=" << n << " chunks=" << chunks << " item " << i;
-          }
-        }
-      }
+      ExpectEveryBatchScores(
+          kBatchSizes,
+          [&](uint64_t n, const ExecuteOptions& eo, int32_t* out) {
+            return gpu_->ScoreStrings(*model, slices.data(), n, out, eo, nullptr);
+          },
+          [&](uint64_t i) { return c->Score(slices[i]); }, c->Describe());
     }
   }
 }
@@ -139,18 +148,13 @@ TEST_F(AccelCudaTest, GridScoresEqualScore) {
     std::unique_ptr<CudaModel> model;
     ASSERT_TRUE(gpu_->UploadClassifier(*grid, &model).ok());
     EXPECT_EQ(model->kind(), ModelKind::kGrid);
-    for (uint64_t n : kBatchSizes) {
-      for (uint32_t chunks : kChunks) {
-        ExecuteOptions eo;
-        eo.chunks = chunks;
-        std::vector<int32_t> out(n);
-        ASSERT_TRUE(gpu_->ScoreIntegers(*model, probes.data(), n, out.data(), eo, nullptr).ok());
-        for (uint64_t i = 0; i < n; ++i) {
-          ASSERT_EQ(out[i], grid->Score(EncodeIntegerKey(probes[i])))
-              << "bits " << bits << " n=" << n << " item " << i;
-        }
-      }
-    }
+    ExpectEveryBatchScores(
+        kBatchSizes,
+        [&](uint64_t n, const ExecuteOptions& eo, int32_t* out) {
+          return gpu_->ScoreIntegers(*model, probes.data(), n, out, eo, nullptr);
+        },
+        [&](uint64_t i) { return grid->Score(EncodeIntegerKey(probes[i])); },
+        "bits " + std::to_string(bits));
   }
 }
 
@@ -164,17 +168,12 @@ TEST_F(AccelCudaTest, MlpScoresEqualScoreOnBothPaths) {
     ASSERT_TRUE(MlpImage::FromSeed(dims, 21, &image).ok());
     std::unique_ptr<CudaModel> model;
     ASSERT_TRUE(gpu_->UploadMlp(image, &model).ok());
-    for (uint64_t n : {1ull, 1000ull, 70000ull}) {
-      for (uint32_t chunks : kChunks) {
-        ExecuteOptions eo;
-        eo.chunks = chunks;
-        std::vector<int32_t> out(n);
-        ASSERT_TRUE(gpu_->ScoreStrings(*model, slices.data(), n, out.data(), eo, nullptr).ok());
-        for (uint64_t i = 0; i < n; ++i) {
-          ASSERT_EQ(out[i], mlp->Score(slices[i])) << "n=" << n << " item " << i;
-        }
-      }
-    }
+    ExpectEveryBatchScores(
+        {1, 1000, 70000},
+        [&](uint64_t n, const ExecuteOptions& eo, int32_t* out) {
+          return gpu_->ScoreStrings(*model, slices.data(), n, out, eo, nullptr);
+        },
+        [&](uint64_t i) { return mlp->Score(slices[i]); }, "mlp");
   }
 }
 

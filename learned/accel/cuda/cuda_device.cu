@@ -42,16 +42,29 @@ Status CudaError(const char* what, cudaError_t e) {
     if (e_ != cudaSuccess) return CudaError(#call, e_); \
   } while (0)
 
+// Where a Buffer's memory lives: on the device, or pinned on the host for fast copies.
+struct DeviceMemory {
+  static cudaError_t Allocate(void** p, size_t bytes) { return cudaMalloc(p, bytes); }
+  static void Free(void* p) { cudaFree(p); }
+};
+struct PinnedHostMemory {
+  static cudaError_t Allocate(void** p, size_t bytes) {
+    return cudaHostAlloc(p, bytes, cudaHostAllocDefault);
+  }
+  static void Free(void* p) { cudaFreeHost(p); }
+};
+
 // Grows to at least `bytes`; contents are not kept.
-class DeviceBuffer {
+template <typename Memory>
+class Buffer {
  public:
-  ~DeviceBuffer() { cudaFree(p_); }
+  ~Buffer() { Memory::Free(p_); }
   Status Reserve(size_t bytes) {
     if (bytes <= size_) return Status::OK();
-    cudaFree(p_);
+    Memory::Free(p_);
     p_ = nullptr;
     size_ = 0;
-    LEARNKV_CUDA_TRY(cudaMalloc(&p_, bytes));
+    LEARNKV_CUDA_TRY(Memory::Allocate(&p_, bytes));
     size_ = bytes;
     return Status::OK();
   }
@@ -64,28 +77,8 @@ class DeviceBuffer {
   void* p_ = nullptr;
   size_t size_ = 0;
 };
-
-class PinnedBuffer {
- public:
-  ~PinnedBuffer() { cudaFreeHost(p_); }
-  Status Reserve(size_t bytes) {
-    if (bytes <= size_) return Status::OK();
-    cudaFreeHost(p_);
-    p_ = nullptr;
-    size_ = 0;
-    LEARNKV_CUDA_TRY(cudaHostAlloc(&p_, bytes, cudaHostAllocDefault));
-    size_ = bytes;
-    return Status::OK();
-  }
-  template <typename T>
-  T* as() const {
-    return static_cast<T*>(p_);
-  }
-
- private:
-  void* p_ = nullptr;
-  size_t size_ = 0;
-};
+using DeviceBuffer = Buffer<DeviceMemory>;
+using PinnedBuffer = Buffer<PinnedHostMemory>;
 
 class CudaModelImpl final : public CudaModel {
  public:

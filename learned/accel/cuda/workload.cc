@@ -1,5 +1,5 @@
-// Workloads of the GPU calibration and validation (see workload.h). The generators, seeds and
-// training options follow learned/accel/cpu_calibration.cc step for step.
+// Workloads of the GPU calibration and validation (see workload.h). The keys, probes and
+// models come from learned/accel/cpu_calibration.h, so both sides time the same work.
 #include "learned/accel/cuda/workload.h"
 
 #include <algorithm>
@@ -8,7 +8,6 @@
 #include "learned/accel/cpu_calibration.h"
 #include "learned/key_mapping.h"
 #include "util/coding.h"
-#include "util/random.h"
 
 namespace learnkv::accel::gpu {
 
@@ -16,10 +15,6 @@ namespace {
 
 std::vector<uint64_t> IntegerKeys(const WorkloadOptions& o) {
   return CalibrationKeys(o.dataset, o.model_keys, o.seed);
-}
-
-std::vector<uint64_t> IntegerProbes(const std::vector<uint64_t>& keys, uint64_t n, uint64_t seed) {
-  return CalibrationProbes(keys, n, seed);
 }
 
 std::vector<std::string> StringProbes(const WorkloadOptions& o) {
@@ -49,7 +44,7 @@ Status Workload::Build(ModelKind kind, const WorkloadOptions& o,
       std::vector<uint64_t> keys = IntegerKeys(o);
       std::vector<uint64_t> copy = keys;
       w->rmi_ = RmiBuilder(RmiOptions(), std::move(copy)).Finish();
-      w->int_probes_ = IntegerProbes(keys, pool, o.seed + 1);
+      w->int_probes_ = CalibrationProbes(keys, pool, o.seed + 1);
       w->shape_ = ModelShape::ForRmi(w->rmi_->stats());
       std::snprintf(line, sizeof(line), "rmi: %s root, %u leaves, %llu %s keys; %llu probes",
                     RmiRootKindName(w->rmi_->stats().root_kind), w->rmi_->stats().num_leaves,
@@ -59,16 +54,8 @@ Status Workload::Build(ModelKind kind, const WorkloadOptions& o,
     }
     case ModelKind::kGrid: {
       std::vector<uint64_t> keys = IntegerKeys(o);
-      const uint64_t span = keys.back() - keys.front();
-      int shift = 0;  // about four cells per key, as CalibrateGrid
-      while (shift < 63 && (span >> shift) >=
-                               std::min<uint64_t>(GridClassifier::kMaxCells / 2, 4 * keys.size())) {
-        ++shift;
-      }
-      const std::vector<uint64_t> negatives = IntegerProbes(keys, 20000, o.seed + 2);
-      std::unique_ptr<GridClassifier> grid =
-          GridClassifier::Train(KeyMapper(), keys, negatives, shift, 2);
-      const std::vector<uint64_t> probes = IntegerProbes(keys, pool, o.seed + 3);
+      std::unique_ptr<GridClassifier> grid = CalibrationGrid(keys, o.seed);
+      const std::vector<uint64_t> probes = CalibrationProbes(keys, pool, o.seed + 3);
       w->grid_keys_.assign(probes.size() * 8, '\0');
       w->int_probes_.resize(probes.size());
       for (size_t i = 0; i < probes.size(); ++i) {
@@ -84,21 +71,13 @@ Status Workload::Build(ModelKind kind, const WorkloadOptions& o,
     }
     case ModelKind::kNgram: {
       w->str_probes_ = StringProbes(o);
-      const size_t train = std::min<size_t>(w->str_probes_.size(), 5000);
-      std::vector<std::string> pos_keys = GenerateSortedKeys(Dataset::kUrl, train, o.seed + 6);
-      std::vector<std::string> neg_keys =
-          GenerateAbsentKeys(Dataset::kUrl, pos_keys, train, o.seed + 7);
-      std::vector<Slice> pos(pos_keys.begin(), pos_keys.end());
-      std::vector<Slice> neg(neg_keys.begin(), neg_keys.end());
-      NgramTrainOptions train_options;
-      train_options.epochs = 1;  // weights do not change the cost of a score
-      std::vector<std::unique_ptr<NgramClassifier>> models =
-          NgramClassifier::Train(pos, neg, train_options, {WeightBits::k8});
+      std::unique_ptr<NgramClassifier> ngram =
+          CalibrationNgram(std::min<size_t>(w->str_probes_.size(), 5000), o.seed);
       const double mean = MeanBytes(w->str_probes_);
-      w->shape_ = ModelShape::ForNgram(static_cast<double>(models.front()->EncodedBytes()), mean);
+      w->shape_ = ModelShape::ForNgram(static_cast<double>(ngram->EncodedBytes()), mean);
       std::snprintf(line, sizeof(line), "ngram: %s; %zu url probes of %.1f bytes on average",
-                    models.front()->Describe().c_str(), w->str_probes_.size(), mean);
-      w->classifier_ = std::move(models.front());
+                    ngram->Describe().c_str(), w->str_probes_.size(), mean);
+      w->classifier_ = std::move(ngram);
       break;
     }
     case ModelKind::kMlp: {
