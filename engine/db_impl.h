@@ -131,7 +131,11 @@ class DBImpl final : public DB {
   // to a new memtable when the current one is full (or force).
   Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   Status SwitchMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Wakes the writer now at the front of the queue (or Close, waiting for it to drain).
+  // Waits, w queued, until w leads (returns true, mutex_ held) or a leader wrote its batch
+  // (returns false, mutex_ released). Called with mutex_ held; w->state says which.
+  bool AwaitTurn(Writer* w) NO_THREAD_SAFETY_ANALYSIS;
+  // Makes the writer now at the front of the queue the leader (or wakes Close, waiting for
+  // the queue to drain).
   void SignalNextWriter() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Makes spare_wal_ a ready WAL file (created, its directory entry synced) unless it is one;
   // releases the mutex for the I/O. Without one (an error), writers wait for SyncWAL's fsync.
