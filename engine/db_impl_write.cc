@@ -35,7 +35,7 @@ namespace {
 // sleeping made the queue's hand-offs, not the work, the bottleneck: 4 threads wrote half as
 // fast as one. Spinning (with the CPU's pause hint) comes first and longest: yielding instead
 // switched between the waiting writers for nothing (fillrandom, 4 threads on 2 cores: 1.3M
-// context switches and 250K writes/s when yielding after 128 pauses, 10K and 350K when
+// context switches and 250K writes/s when yielding after 128 pauses, 10-40K and 340K when
 // spinning for about 20 µs first). Past the spin, yielding gives the leader the core if we
 // share one; past that, the leader is stalled (a memtable switch, a full L0) and sleeping
 // wastes nothing. As RocksDB's WriteThread::AwaitState.
