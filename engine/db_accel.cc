@@ -174,8 +174,9 @@ bool DBAccelerator::ModelBatch(const TableReader& table, uint64_t number, size_t
 
 Status DBAccelerator::TableGet(TableCache* cache, const FileMetaData& f, const Slice& internal_key,
                                TableReader::EntryCallback on_entry) {
-  std::shared_ptr<const TableReader> table;
-  Status s = cache->FindTable(f.number, f.file_size, &table);
+  std::shared_ptr<const TableReader> holder;
+  const TableReader* table = nullptr;
+  Status s = cache->Reader(f, &holder, &table);
   if (!s.ok()) return s;
   // The filter is asked here, not by TableReader::Get, so that a key it rules out costs no
   // RMI batch, as in TableReader::Get itself.

@@ -122,10 +122,7 @@ DBImpl::DBImpl(const Options& options, const std::string& dbname)
 
 DBImpl::~DBImpl() {
   Close();
-  {
-    MutexLock l(&sv_mutex_);
-    super_version_.reset();
-  }
+  super_version_.Publish(nullptr);
   MutexLock l(&mutex_);
   if (mem_ != nullptr) mem_->Unref();
   for (const ImmMemTable& imm : imm_) imm.mem->Unref();
@@ -144,19 +141,8 @@ void DBImpl::InstallSuperVersion() {
   mutex_.AssertHeld();
   std::vector<MemTable*> imm;
   for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) imm.push_back(it->mem);
-  auto sv = std::make_shared<const SuperVersion>(mem_, std::move(imm), versions_->current());
-  std::shared_ptr<const SuperVersion> old;
-  {
-    MutexLock l(&sv_mutex_);
-    old = std::move(super_version_);
-    super_version_ = std::move(sv);
-  }
-  // old is released here, outside sv_mutex_; readers may still hold it.
-}
-
-std::shared_ptr<const DBImpl::SuperVersion> DBImpl::GetSuperVersion() const {
-  MutexLock l(&sv_mutex_);
-  return super_version_;
+  super_version_.Publish(
+      std::make_shared<const SuperVersion>(mem_, std::move(imm), versions_->current()));
 }
 
 SequenceNumber DBImpl::SmallestSnapshot() const {
@@ -169,7 +155,7 @@ Status DBImpl::Get(const ReadOptions& options, const Slice& key, std::string* va
   if (!s.ok()) return s;
   // The SuperVersion first, then the sequence: every write up to that sequence is then in
   // the SuperVersion's memtables or tables (see VersionSet::LastSequence).
-  const std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
+  const ThreadCachedPtr<SuperVersion>::Handle sv = super_version_.Acquire();
   const SequenceNumber seq = options.snapshot != nullptr
                                  ? static_cast<const SnapshotImpl*>(options.snapshot)->sequence
                                  : versions_->LastSequence();
@@ -197,7 +183,7 @@ void DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys
     statuses->assign(n, s);
     return;
   }
-  const std::shared_ptr<const SuperVersion> sv = GetSuperVersion();
+  const ThreadCachedPtr<SuperVersion>::Handle sv = super_version_.Acquire();
   const SequenceNumber seq = options.snapshot != nullptr
                                  ? static_cast<const SnapshotImpl*>(options.snapshot)->sequence
                                  : versions_->LastSequence();
@@ -412,6 +398,14 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
   }
   if (in == "filter-memory") {
     *value = std::to_string(table_cache_->FilterMemoryUsage());
+    return true;
+  }
+  if (in == "num-open-tables") {
+    *value = std::to_string(table_cache_->NumOpen());
+    return true;
+  }
+  if (in == "num-pinned-tables") {
+    *value = std::to_string(table_cache_->NumPinned());
     return true;
   }
   if (in == "filters") {

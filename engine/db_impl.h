@@ -48,6 +48,7 @@
 #include "engine/version_set.h"
 #include "learnkv/db.h"
 #include "util/mutexlock.h"
+#include "util/thread_cached_ptr.h"
 
 namespace learnkv {
 
@@ -176,7 +177,7 @@ class DBImpl final : public DB {
   // ---- db_impl.cc
   // Publishes the current memtables and Version to readers.
   void InstallSuperVersion() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  std::shared_ptr<const SuperVersion> GetSuperVersion() const;
+  std::shared_ptr<const SuperVersion> GetSuperVersion() const { return super_version_.Get(); }
   SequenceNumber SmallestSnapshot() const EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   Status CheckOpen() const;
 
@@ -245,8 +246,9 @@ class DBImpl final : public DB {
   // learn (kAuto, kLearned) and options_.filter_misses_per_level > 0. Thread-safe itself.
   std::unique_ptr<LookupMissSampler> miss_sampler_;
 
-  mutable Mutex sv_mutex_;  // guards only the pointer below; held for a copy
-  std::shared_ptr<const SuperVersion> super_version_ GUARDED_BY(sv_mutex_);
+  // Point lookups take it through their thread's slot (no shared write, no lock); iterators
+  // and other long holders take a counted copy. Thread-safe itself; published under mutex_.
+  ThreadCachedPtr<SuperVersion> super_version_;
 };
 
 // Options with out-of-range values clamped, the Env and block cache filled in.

@@ -262,7 +262,7 @@ std::unique_ptr<Iterator> DBImpl::MakeCompactionInput(Compaction* c) {
   const TableReadOptions read = table_cache_->ForCompaction();
   if (c->level() == 0) {
     for (const auto& f : c->inputs(0)) {
-      children.push_back(table_cache_->NewIterator(f->number, f->file_size, read));
+      children.push_back(table_cache_->NewIterator(*f, read));
     }
   } else {
     children.push_back(NewLevelIterator(table_cache_.get(), &c->inputs(0), read));

@@ -80,7 +80,7 @@ class LevelIterator final : public Iterator {
     index_ = index;
     if (index == kNone) return;
     const FileMetaData& f = *files_[index];
-    data_ = cache_->NewIterator(f.number, f.file_size, read_);
+    data_ = cache_->NewIterator(f, read_);
   }
 
   void SaveError(const Status& s) {

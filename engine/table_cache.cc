@@ -10,7 +10,8 @@ TableCache::TableCache(std::string dbname, Env* env, const TableOptions& options
     : dbname_(std::move(dbname)),
       env_(env),
       options_(options),
-      per_shard_capacity_(std::max<size_t>(1, (capacity + kNumShards - 1) / kNumShards)) {}
+      per_shard_capacity_(std::max<size_t>(1, (capacity + kNumShards - 1) / kNumShards)),
+      max_pinned_(capacity / 4) {}
 
 Status TableCache::OpenTable(uint64_t number, uint64_t file_size,
                              std::unique_ptr<TableReader>* reader) {
@@ -34,6 +35,11 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size,
       *out = it->second->second;
       return Status::OK();
     }
+    auto pinned = shard.pinned.find(number);
+    if (pinned != shard.pinned.end()) {
+      *out = pinned->second;
+      return Status::OK();
+    }
   }
   // Open without the lock: reading a footer and a model is I/O. Two threads may race to open
   // the same table; the second insert simply finds the first.
@@ -49,6 +55,11 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size,
     *out = it->second->second;
     return Status::OK();
   }
+  auto pinned = shard.pinned.find(number);
+  if (pinned != shard.pinned.end()) {
+    *out = pinned->second;
+    return Status::OK();
+  }
   shard.lru.emplace_front(number, opened);
   shard.map[number] = shard.lru.begin();
   while (shard.lru.size() > per_shard_capacity_) {
@@ -58,6 +69,40 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size,
   }
   *out = std::move(opened);
   return Status::OK();
+}
+
+Status TableCache::Pin(uint64_t number, uint64_t file_size,
+                       std::shared_ptr<const TableReader>* out) {
+  out->reset();
+  size_t n = num_pinned_.load(std::memory_order_relaxed);
+  do {
+    if (n >= max_pinned_) return Status::OK();
+  } while (!num_pinned_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  std::shared_ptr<const TableReader> table;
+  Status s = FindTable(number, file_size, &table);
+  Shard& shard = ShardFor(number);
+  MutexLock l(&shard.mu);
+  if (s.ok() && shard.pinned.count(number) == 0) {
+    auto it = shard.map.find(number);
+    if (it != shard.map.end()) {  // else evicted since FindTable: pinned from here on all the same
+      shard.lru.erase(it->second);
+      shard.map.erase(it);
+    }
+    shard.pinned.emplace(number, table);
+    *out = std::move(table);
+    return s;
+  }
+  num_pinned_.fetch_sub(1, std::memory_order_relaxed);  // an error, or pinned already
+  if (s.ok()) *out = shard.pinned[number];
+  return s;
+}
+
+std::unique_ptr<Iterator> TableCache::NewIterator(const FileMetaData& f,
+                                                  const TableReadOptions& read) {
+  if (f.table == nullptr) return NewIterator(f.number, f.file_size, read);
+  std::unique_ptr<Iterator> iter = f.table->NewIterator(read);
+  iter->RegisterCleanup([table = f.table]() mutable { table.reset(); });
+  return iter;
 }
 
 std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t number, uint64_t file_size,
@@ -71,10 +116,11 @@ std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t number, uint64_t file
   return iter;
 }
 
-Status TableCache::Get(uint64_t number, uint64_t file_size, const Slice& internal_key,
+Status TableCache::Get(const FileMetaData& f, const Slice& internal_key,
                        TableReader::EntryCallback on_entry) {
+  if (f.table != nullptr) return f.table->Get(internal_key, on_entry);
   std::shared_ptr<const TableReader> table;
-  Status s = FindTable(number, file_size, &table);
+  Status s = FindTable(f.number, f.file_size, &table);
   if (!s.ok()) return s;
   return table->Get(internal_key, on_entry);
 }
@@ -83,6 +129,13 @@ void TableCache::Evict(uint64_t number) {
   Shard& shard = ShardFor(number);
   std::shared_ptr<const TableReader> victim;  // released after the lock
   MutexLock l(&shard.mu);
+  auto pinned = shard.pinned.find(number);
+  if (pinned != shard.pinned.end()) {
+    victim = std::move(pinned->second);
+    shard.pinned.erase(pinned);
+    num_pinned_.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
   auto it = shard.map.find(number);
   if (it == shard.map.end()) return;
   victim = std::move(it->second->second);
@@ -95,6 +148,7 @@ size_t TableCache::SumOverOpen(size_t (TableReader::*usage)() const) {
   for (Shard& shard : shards_) {
     MutexLock l(&shard.mu);
     for (const Entry& e : shard.lru) total += (e.second.get()->*usage)();
+    for (const auto& [number, table] : shard.pinned) total += (table.get()->*usage)();
   }
   return total;
 }
@@ -107,7 +161,7 @@ size_t TableCache::NumOpen() {
   size_t total = 0;
   for (Shard& shard : shards_) {
     MutexLock l(&shard.mu);
-    total += shard.lru.size();
+    total += shard.lru.size() + shard.pinned.size();
   }
   return total;
 }

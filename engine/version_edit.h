@@ -10,6 +10,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +22,8 @@
 #include "sstable/internal_key.h"
 
 namespace learnkv {
+
+class TableReader;
 
 // Levels 0 .. kNumLevels-1 of the LSM tree.
 constexpr int kNumLevels = 7;
@@ -58,6 +61,12 @@ struct FileMetaData {
   uint64_t filter_bytes = 0;
   uint64_t filter_num_keys = 0;
   double filter_target_fpr = 0;
+
+  // The table's open reader, pinned in the TableCache (TableCache::Pin), so that lookups skip
+  // the cache's lock and reference count; null when not pinned. Never persisted: the
+  // VersionSet sets it on a file's metadata before any Version that lists the file is
+  // published, and the reader stays open until the file is deleted.
+  std::shared_ptr<const TableReader> table;
 };
 
 class VersionEdit {

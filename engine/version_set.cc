@@ -81,7 +81,7 @@ Status Version::Get(TableCache* cache, const Slice& lookup_key, std::string* val
     return false;
   };
   auto search = [&](const FileMetaData& f) -> Status {
-    Status s = accel == nullptr ? cache->Get(f.number, f.file_size, lookup_key, on_entry)
+    Status s = accel == nullptr ? cache->Get(f, lookup_key, on_entry)
                                 : accel->TableGet(cache, f, lookup_key, on_entry);
     if (s.ok() && state == State::kBad) {
       s = Status::Corruption("table #" + std::to_string(f.number), "entry of unknown type");
@@ -152,8 +152,9 @@ void Version::MultiGet(TableCache* cache, std::vector<MultiGetKey*>* keys,
       batch_keys.push_back(pending[i]);
     }
     if (batch.empty()) return;
-    std::shared_ptr<const TableReader> table;
-    Status s = cache->FindTable(f.number, f.file_size, &table);
+    std::shared_ptr<const TableReader> holder;
+    const TableReader* table = nullptr;
+    Status s = cache->Reader(f, &holder, &table);
     if (!s.ok()) {
       for (MultiGetKey* k : batch_keys) {
         *k->status = s;
@@ -238,7 +239,7 @@ void Version::AddIterators(TableCache* cache, const TableReadOptions& read,
                            std::vector<std::unique_ptr<Iterator>>* iters) const {
   const FileList& l0 = files_[0];
   for (size_t i = l0.size(); i-- > 0;) {
-    iters->push_back(cache->NewIterator(l0[i]->number, l0[i]->file_size, read));
+    iters->push_back(cache->NewIterator(*l0[i], read));
   }
   for (int level = 1; level < kNumLevels; ++level) {
     if (!files_[level].empty()) iters->push_back(NewLevelIterator(cache, &files_[level], read));
@@ -306,8 +307,9 @@ uint64_t Version::ApproximateOffsetOf(TableCache* cache, const Slice& internal_k
       } else if (CompareInternalKeys(f->smallest, internal_key) > 0) {
         if (level > 0) break;  // sorted: the rest are after it too
       } else {
-        std::shared_ptr<const TableReader> table;
-        if (cache->FindTable(f->number, f->file_size, &table).ok()) {
+        std::shared_ptr<const TableReader> holder;
+        const TableReader* table = nullptr;
+        if (cache->Reader(*f, &holder, &table).ok()) {
           result += table->ApproximateOffsetOf(internal_key);
         }
       }
@@ -471,6 +473,8 @@ Status VersionSet::Recover() {
   std::shared_ptr<Version> v(new Version());
   s = builder.SaveTo(v.get());
   if (!s.ok()) return Status::Corruption(dscname, s.ToString());
+  // Open is single-threaded, so opening the tables under the mutex holds nobody up.
+  PinTables(v.get(), nullptr);
   Finalize(v.get());
   AppendVersion(std::move(v));
   manifest_file_number_ = manifest_number;
@@ -541,6 +545,11 @@ Status VersionSet::LogAndApply(VersionEdit* edit, Mutex* mu) {
     }
   }
   mu->Unlock();
+  if (s.ok() && adds_files) {
+    std::set<uint64_t> added;
+    for (const auto& [level, f] : edit->new_files()) added.insert(f.number);
+    PinTables(v.get(), &added);
+  }
   // The new tables' directory entries must be durable before the MANIFEST names them.
   if (s.ok() && adds_files) s = env_->SyncDir(dbname_);
   if (s.ok()) s = log->AddRecord(record);
@@ -572,6 +581,21 @@ Status VersionSet::LogAndApply(VersionEdit* edit, Mutex* mu) {
   manifest_busy_ = false;
   manifest_cv_.SignalAll();
   return s;
+}
+
+void VersionSet::PinTables(Version* v, const std::set<uint64_t>* numbers) const {
+  if (table_cache_ == nullptr) return;
+  for (FileList& files : v->files_) {
+    for (std::shared_ptr<const FileMetaData>& f : files) {
+      if (f->table != nullptr || (numbers != nullptr && numbers->count(f->number) == 0)) continue;
+      std::shared_ptr<const TableReader> table;
+      // A table that cannot be opened stays unpinned; lookups then report the error.
+      if (!table_cache_->Pin(f->number, f->file_size, &table).ok() || table == nullptr) continue;
+      auto pinned = std::make_shared<FileMetaData>(*f);
+      pinned->table = std::move(table);
+      f = std::move(pinned);
+    }
+  }
 }
 
 void VersionSet::AppendVersion(std::shared_ptr<Version> v) {

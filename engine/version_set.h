@@ -206,6 +206,10 @@ class VersionSet {
   class Builder;
 
   void Finalize(Version* v) const;
+  // Pins the readers of v's tables numbered in `numbers` (all of them when null), as far as
+  // the TableCache allows, into their FileMetaData. REQUIRES: v is not yet shared, so its
+  // files' metadata can be replaced; and no lock, as this may open tables.
+  void PinTables(Version* v, const std::set<uint64_t>* numbers) const;
   // Fills inputs[1] and the grandparents of a compaction whose inputs[0] are set, and moves
   // the level's compact pointer past it.
   void SetupOtherInputs(Compaction* c) EXCLUSIVE_LOCKS_REQUIRED(mu_);

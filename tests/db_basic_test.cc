@@ -144,6 +144,48 @@ TEST_F(DBBasicTest, FlushWritesLevel0AndReopenReadsIt) {
   EXPECT_NE(std::string::npos, sstables.find("level 0")) << sstables;
 }
 
+// Lookups reach pinned tables without the table cache: every table a flush, a compaction or a
+// reopen adds is pinned while fewer than a quarter of max_open_files are, and a pinned table
+// stays open (outside the cache's LRU) until compaction deletes its file.
+TEST_F(DBBasicTest, TablesArePinnedUpToAQuarterOfTheTableCache) {
+  options_.max_open_files = 30;  // a cache of 20 readers: 5 may be pinned
+  options_.level0_file_num_compaction_trigger = 100;  // only CompactRange compacts
+  options_.level0_slowdown_writes_trigger = 100;
+  options_.level0_stop_writes_trigger = 100;
+  Open();
+  auto property = [&](const char* name) {
+    std::string v;
+    EXPECT_TRUE(db_->GetProperty(name, &v)) << name;
+    return std::stoi(v);
+  };
+  for (int t = 0; t < 3; ++t) {
+    for (int i = 0; i < 100; ++i) ASSERT_OK(Put(Key(t * 1000 + i), "v" + std::to_string(t)));
+    ASSERT_OK(db_->Flush(FlushOptions()));
+  }
+  EXPECT_EQ(3, FilesAt(0));
+  EXPECT_EQ(3, property("learnkv.num-pinned-tables"));
+  EXPECT_EQ("v1", Get(Key(1005)));
+
+  ASSERT_OK(db_->CompactRange(nullptr, nullptr));
+  EXPECT_EQ(0, FilesAt(0));
+  const int tables = FilesAt(1) + FilesAt(2) + FilesAt(3) + FilesAt(4) + FilesAt(5) + FilesAt(6);
+  ASSERT_GE(tables, 1);
+  // The three flushed tables were deleted and unpinned; the outputs are pinned.
+  EXPECT_EQ(tables, property("learnkv.num-pinned-tables"));
+  EXPECT_EQ(tables, property("learnkv.num-open-tables"));
+  EXPECT_EQ("v2", Get(Key(2099)));
+
+  for (int t = 0; t < 8; ++t) {
+    ASSERT_OK(Put(Key(5000 + t), "w"));
+    ASSERT_OK(db_->Flush(FlushOptions()));
+  }
+  EXPECT_EQ(5, property("learnkv.num-pinned-tables"));  // the rest go through the cache
+  Reopen();
+  EXPECT_EQ(5, property("learnkv.num-pinned-tables"));
+  for (int t = 0; t < 8; ++t) EXPECT_EQ("w", Get(Key(5000 + t)));
+  EXPECT_EQ("v0", Get(Key(42)));
+}
+
 TEST_F(DBBasicTest, SmallMemtableFlushesAndCompactsInBackground) {
   options_.write_buffer_size = 16 << 10;
   options_.target_file_size_base = 32 << 10;
@@ -427,8 +469,8 @@ TEST_F(DBBasicTest, PropertiesAndApproximateSizes) {
   ASSERT_OK(db_->Flush(FlushOptions()));
   std::string v;
   ASSERT_TRUE(db_->GetProperty("learnkv.stats", &v));
-  ASSERT_TRUE(db_->GetProperty("learnkv.index-memory", &v));
-  EXPECT_EQ("0", v);  // no table open yet
+  ASSERT_TRUE(db_->GetProperty("learnkv.num-open-tables", &v));
+  EXPECT_EQ("1", v);  // the flush opened (and pinned) its table
   Get(Key(3));
   ASSERT_TRUE(db_->GetProperty("learnkv.index-memory", &v));
   EXPECT_GT(std::stoull(v), 0u);

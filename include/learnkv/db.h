@@ -87,6 +87,9 @@ class DB {
   //                                       filter kind and bytes
   //   "learnkv.index-memory"            — bytes of learned/classic indexes of open tables
   //   "learnkv.filter-memory"           — bytes of filters of open tables
+  //   "learnkv.num-open-tables"         — table readers open (the table cache's and pinned)
+  //   "learnkv.num-pinned-tables"       — readers pinned for lookups, which then skip the
+  //                                       table cache (up to a quarter of max_open_files)
   //   "learnkv.filters"                 — per level: tables per filter kind, filter bytes,
   //                                       bits per key, target rates (Monkey), and the
   //                                       missed lookups sampled for learned filters
