@@ -1,5 +1,9 @@
 #include "tools/bench/engine.h"
 
+#include <algorithm>
+
+#include "learned/filter_bloom.h"
+
 namespace learnkv::bench {
 
 namespace {
@@ -21,6 +25,11 @@ constexpr bool kHaveLearnedTable = false;
 #endif
 
 }  // namespace
+
+double BloomBitsFpr(int bloom_bits) {
+  const int bits = std::max(1, bloom_bits);
+  return BloomFilter::ExpectedFpr(bits, BloomFilter::BestProbes(bits));
+}
 
 Status CheckEngineAvailable(const std::string& name) {
   if (name == "learnkv" || name == "rocksdb") return Status::OK();

@@ -1,7 +1,6 @@
 // The learnkv adapter: learnkv's public DB API (include/learnkv/db.h), configured from the same
 // BenchConfig as RocksDB.
 
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -179,8 +178,7 @@ Status MakeOptions(const BenchConfig& c, Options* o, std::vector<std::string>* n
                                 "use --compression_type=none, lz4 or zstd");
   }
   if (c.cache_size > 0) t.block_cache = NewBlockCache(static_cast<size_t>(c.cache_size));
-  // A Bloom filter with b bits per key has a false-positive rate of about 0.6185^b.
-  t.filter.target_fpr = std::pow(0.6185, std::max(1, c.bloom_bits));
+  t.filter.target_fpr = BloomBitsFpr(c.bloom_bits);
   switch (c.filter) {
     case FilterKind::kNone:
       t.filter.type = FilterType::kNone;

@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <thread>
 
 #include "tools/bench/engine.h"
@@ -224,8 +223,7 @@ rocksdb::TableFactory* LearnedTableFactory(const BenchConfig& c, EngineCache* ca
   } else {
     o.block_cache_size = 0;
   }
-  // A Bloom filter with b bits per key has a false-positive rate of about 0.6185^b.
-  o.table.filter.target_fpr = std::pow(0.6185, std::max(1, c.bloom_bits));
+  o.table.filter.target_fpr = BloomBitsFpr(c.bloom_bits);
   switch (c.filter) {
     case FilterKind::kNone:
       o.table.filter.type = FilterType::kNone;
