@@ -37,6 +37,20 @@ bool AfterFile(const Slice& user_key, const FileMetaData& f) {
 }
 
 
+// std::lower_bound without branches on the data: the halving step is a conditional move. A
+// point lookup of a random key takes each branch of std::lower_bound's search at random, and
+// its mispredictions were most of FindTableFor's time (perf annotate, readmissing).
+size_t BranchlessLowerBound(const uint64_t* values, size_t n, uint64_t target) {
+  if (n == 0) return 0;
+  size_t lo = 0;
+  while (n > 1) {
+    const size_t half = n / 2;
+    lo = values[lo + half - 1] < target ? lo + half : lo;
+    n -= half;
+  }
+  return lo + (values[lo] < target ? 1 : 0);
+}
+
 }  // namespace
 
 size_t FindFile(const FileList& files, const Slice& internal_key) {
@@ -120,8 +134,7 @@ size_t Version::FindTableFor(int level, const Slice& lookup_key, const Slice& us
   const std::vector<uint64_t>& largest = largest_prefix_[level];
   // The first file whose largest key is >= the lookup key: those with a smaller largest prefix
   // end before it, those with a larger one after it; only equal prefixes need the keys.
-  size_t index = static_cast<size_t>(std::lower_bound(largest.begin(), largest.end(), key_prefix) -
-                                     largest.begin());
+  size_t index = BranchlessLowerBound(largest.data(), largest.size(), key_prefix);
   while (index < files.size() && largest[index] == key_prefix &&
          CompareInternalKeys(files[index]->largest, lookup_key) < 0) {
     ++index;
