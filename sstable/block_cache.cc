@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "util/mutexlock.h"
+
 namespace learnkv {
 
 namespace {
@@ -62,7 +64,7 @@ class BlockCache::Shard {
     e->id = id;
     e->key = key;
     e->charge = charge;
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     if ((count_ + 1) * 2 > slots_.size()) Grow();
     Slot& slot = slots_[FindSlot(id, key)];
     if (slot.entry != nullptr) {
@@ -88,7 +90,7 @@ class BlockCache::Shard {
   }
 
   Pin Lookup(uint64_t id, uint64_t key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     Slot& slot = slots_[FindSlot(id, key)];
     if (slot.entry == nullptr) return Pin();
     // The record offsets are the next miss; start it now.
@@ -99,12 +101,12 @@ class BlockCache::Shard {
   }
 
   void Prefetch(uint64_t id, uint64_t key) const {
-    std::lock_guard<std::mutex> lock(mutex_);  // slots_ may be reallocated by Grow()
+    std::lock_guard<AdaptiveMutex> lock(mutex_);  // slots_ may be reallocated by Grow()
     __builtin_prefetch(&slots_[Home(id, key)]);
   }
 
   void Release(Entry* e, uint64_t id, uint64_t key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     Slot& slot = slots_[FindSlot(id, key)];
     if (slot.entry == e) {
       // Still cached: the pin was counted in the slot. (A pinned entry cannot be freed, so no
@@ -119,7 +121,7 @@ class BlockCache::Shard {
   }
 
   void Erase(uint64_t id, uint64_t key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     const size_t i = FindSlot(id, key);
     if (slots_[i].entry == nullptr) return;
     DropLocked(&slots_[i]);
@@ -127,7 +129,7 @@ class BlockCache::Shard {
   }
 
   void Prune() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     for (Entry* e = list_.next; e != &list_;) {
       Entry* next = e->next;
       const size_t i = FindSlot(e->id, e->key);
@@ -137,12 +139,12 @@ class BlockCache::Shard {
   }
 
   size_t usage() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     return usage_;
   }
   size_t pinned_usage() const {
     // Not kept up to date on every pin (that would read the entry on every hit): summed here.
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<AdaptiveMutex> lock(mutex_);
     size_t total = 0;
     for (const Slot& slot : slots_) {
       if (slot.entry != nullptr && slot.pins > 0) total += slot.entry->charge;
@@ -256,7 +258,7 @@ class BlockCache::Shard {
   }
 
   const size_t capacity_;
-  mutable std::mutex mutex_;
+  mutable AdaptiveMutex mutex_;  // held for a slot lookup and a pin count: spin, not sleep
   std::vector<Slot> slots_;  // GUARDED_BY(mutex_); a power of two, at most half full
   size_t count_ = 0;         // GUARDED_BY(mutex_); occupied slots
   Entry list_;               // GUARDED_BY(mutex_); sentinel: next is the oldest entry
@@ -286,7 +288,7 @@ void BlockCache::Pin::Reset() {
 BlockCache::BlockCache(size_t capacity, int num_shard_bits) : capacity_(capacity) {
   if (num_shard_bits < 0) {
     num_shard_bits = 0;
-    while (num_shard_bits < 4 && (capacity >> (num_shard_bits + 1)) >= (size_t{512} << 10)) {
+    while (num_shard_bits < 6 && (capacity >> (num_shard_bits + 1)) >= (size_t{512} << 10)) {
       ++num_shard_bits;
     }
   }

@@ -70,7 +70,7 @@ class BlockCache {
   };
 
   // capacity: bytes of blocks to keep. num_shard_bits: 2^bits shards (-1: chosen from the
-  // capacity, at most 16 shards, each at least 512 KiB).
+  // capacity, at most 64 shards, each at least 512 KiB, as RocksDB chooses).
   explicit BlockCache(size_t capacity, int num_shard_bits = -1);
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
