@@ -24,22 +24,26 @@ Status TableCache::OpenTable(uint64_t number, uint64_t file_size,
                            std::move(file), file_size, reader);
 }
 
+bool TableCache::FindLocked(Shard* shard, uint64_t number,
+                            std::shared_ptr<const TableReader>* out) {
+  auto it = shard->map.find(number);
+  if (it != shard->map.end()) {
+    shard->lru.splice(shard->lru.begin(), shard->lru, it->second);
+    *out = it->second->second;
+    return true;
+  }
+  auto pinned = shard->pinned.find(number);
+  if (pinned == shard->pinned.end()) return false;
+  *out = pinned->second;
+  return true;
+}
+
 Status TableCache::FindTable(uint64_t number, uint64_t file_size,
                              std::shared_ptr<const TableReader>* out) {
   Shard& shard = ShardFor(number);
   {
     MutexLock l(&shard.mu);
-    auto it = shard.map.find(number);
-    if (it != shard.map.end()) {
-      shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-      *out = it->second->second;
-      return Status::OK();
-    }
-    auto pinned = shard.pinned.find(number);
-    if (pinned != shard.pinned.end()) {
-      *out = pinned->second;
-      return Status::OK();
-    }
+    if (FindLocked(&shard, number, out)) return Status::OK();
   }
   // Open without the lock: reading a footer and a model is I/O. Two threads may race to open
   // the same table; the second insert simply finds the first.
@@ -49,17 +53,7 @@ Status TableCache::FindTable(uint64_t number, uint64_t file_size,
   std::shared_ptr<const TableReader> opened(std::move(reader));
   std::vector<std::shared_ptr<const TableReader>> evicted;  // closed after the lock
   MutexLock l(&shard.mu);
-  auto it = shard.map.find(number);
-  if (it != shard.map.end()) {
-    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-    *out = it->second->second;
-    return Status::OK();
-  }
-  auto pinned = shard.pinned.find(number);
-  if (pinned != shard.pinned.end()) {
-    *out = pinned->second;
-    return Status::OK();
-  }
+  if (FindLocked(&shard, number, out)) return Status::OK();
   shard.lru.emplace_front(number, opened);
   shard.map[number] = shard.lru.begin();
   while (shard.lru.size() > per_shard_capacity_) {
@@ -93,23 +87,17 @@ Status TableCache::Pin(uint64_t number, uint64_t file_size,
     return s;
   }
   num_pinned_.fetch_sub(1, std::memory_order_relaxed);  // an error, or pinned already
-  if (s.ok()) *out = shard.pinned[number];
+  if (s.ok()) *out = shard.pinned.find(number)->second;
   return s;
 }
 
 std::unique_ptr<Iterator> TableCache::NewIterator(const FileMetaData& f,
                                                   const TableReadOptions& read) {
-  if (f.table == nullptr) return NewIterator(f.number, f.file_size, read);
-  std::unique_ptr<Iterator> iter = f.table->NewIterator(read);
-  iter->RegisterCleanup([table = f.table]() mutable { table.reset(); });
-  return iter;
-}
-
-std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t number, uint64_t file_size,
-                                                  const TableReadOptions& read) {
-  std::shared_ptr<const TableReader> table;
-  Status s = FindTable(number, file_size, &table);
-  if (!s.ok()) return std::unique_ptr<Iterator>(NewErrorIterator(s));
+  std::shared_ptr<const TableReader> table = f.table;
+  if (table == nullptr) {
+    Status s = FindTable(f.number, f.file_size, &table);
+    if (!s.ok()) return std::unique_ptr<Iterator>(NewErrorIterator(s));
+  }
   std::unique_ptr<Iterator> iter = table->NewIterator(read);
   // The iterator must be destroyed before its reader; the cleanup runs after it.
   iter->RegisterCleanup([table = std::move(table)]() mutable { table.reset(); });
@@ -118,9 +106,9 @@ std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t number, uint64_t file
 
 Status TableCache::Get(const FileMetaData& f, const Slice& internal_key,
                        TableReader::EntryCallback on_entry) {
-  if (f.table != nullptr) return f.table->Get(internal_key, on_entry);
-  std::shared_ptr<const TableReader> table;
-  Status s = FindTable(f.number, f.file_size, &table);
+  std::shared_ptr<const TableReader> holder;  // stays empty for a pinned table
+  const TableReader* table = nullptr;
+  Status s = Reader(f, &holder, &table);
   if (!s.ok()) return s;
   return table->Get(internal_key, on_entry);
 }

@@ -51,9 +51,7 @@ class TableCache {
   // Sets *out to null (and pins nothing) once capacity / 4 readers are pinned.
   Status Pin(uint64_t number, uint64_t file_size, std::shared_ptr<const TableReader>* out);
 
-  // An iterator over the table's internal keys; it keeps the reader alive.
-  std::unique_ptr<Iterator> NewIterator(uint64_t number, uint64_t file_size,
-                                        const TableReadOptions& read);
+  // An iterator over table f's internal keys; it keeps the reader alive.
   std::unique_ptr<Iterator> NewIterator(const FileMetaData& f, const TableReadOptions& read);
 
   // How a DB read with `options` reads tables: it verifies checksums and fills the block cache
@@ -106,6 +104,9 @@ class TableCache {
   static constexpr int kNumShards = 16;
 
   Shard& ShardFor(uint64_t number) { return shards_[number % kNumShards]; }
+  // The cached or pinned reader of `number` (a cached one becomes most recently used).
+  static bool FindLocked(Shard* shard, uint64_t number, std::shared_ptr<const TableReader>* out)
+      EXCLUSIVE_LOCKS_REQUIRED(shard->mu);
   Status OpenTable(uint64_t number, uint64_t file_size, std::unique_ptr<TableReader>* reader);
 
   const std::string dbname_;
